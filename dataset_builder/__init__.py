@@ -1,0 +1,1 @@
+"""SEED-DV reading and alignment, the SEED-DV simulator, and the video-EEG-emotion datasets."""

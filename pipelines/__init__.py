@@ -1,0 +1,1 @@
+"""Diffusers pipelines of video2eeg: Video2EEGPipeline and video decoding/windowing."""

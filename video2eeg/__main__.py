@@ -1,0 +1,3 @@
+from video2eeg.cli import main
+
+raise SystemExit(main())
