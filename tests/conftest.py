@@ -19,3 +19,7 @@ def pytest_configure(config):
     os.environ.setdefault("MNE_DONTWRITE_HOME", "true")
     os.environ.setdefault("MNE_HOME", cache)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+# Shared session fixtures, one module per area (tests/fixtures/<area>.py), registered here
+# by import so every test folder can use them.
