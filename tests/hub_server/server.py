@@ -238,9 +238,10 @@ class HubServer:
         return None
 
     # ---------------------------------------------------------------- LFS upload URLs
-    def sign(self, oid: str, size: int) -> str:
+    def sign(self, repo: Repo, oid: str, size: int) -> str:
         """Signature of a pre-signed upload URL (the PUT carries no Authorization header)."""
-        return hmac.new(self._signing_key, f"{oid}:{size}".encode(), hashlib.sha256).hexdigest()
+        message = f"{repo.repo_type}/{repo.repo_id}:{oid}:{size}".encode()
+        return hmac.new(self._signing_key, message, hashlib.sha256).hexdigest()
 
 
 class _Response(Exception):
@@ -439,8 +440,9 @@ class _HubRequestHandler(BaseHTTPRequestHandler):
                 if method == "GET" and len(rest) >= 2 and rest[0] == "tree":
                     return "tree", lambda: self._tree(rest[1], "/".join(rest[2:]))
             raise HubError(404, f"Not found (test hub has no route {method} /{'/'.join(seg)})")
-        if seg[:1] == ["_lfs"] and len(seg) == 2 and method == "PUT":
-            return "lfs_upload", lambda: self._lfs_upload(seg[1])
+        if seg[:1] == ["_lfs"] and len(seg) == 5 and seg[1] in REPO_TYPES and method == "PUT":
+            self.repo_type, self.repo_id = seg[1], f"{seg[2]}/{seg[3]}"
+            return "lfs_upload", lambda: self._lfs_upload(seg[4])
         repo_type, rest = "model", seg
         if seg and seg[0] in _URL_TYPE_PREFIX:
             repo_type, rest = _URL_TYPE_PREFIX[seg[0]], seg[1:]
@@ -630,7 +632,7 @@ class _HubRequestHandler(BaseHTTPRequestHandler):
         return self.hub.storage.read_blob(entry.sha256).decode("utf-8", errors="replace")
 
     def _lfs_batch(self) -> None:
-        self._repo_for_write(self.repo_type, self.repo_id)
+        repo = self._repo_for_write(self.repo_type, self.repo_id)
         payload = self._json_body()
         if payload.get("operation") != "upload":
             raise HubError(
@@ -657,10 +659,11 @@ class _HubRequestHandler(BaseHTTPRequestHandler):
                 )
                 continue
             entry: dict = {"oid": oid, "size": size, "authenticated": True}
-            if not self.hub.storage.has_blob(oid, size):
-                query = urlencode({"size": size, "sig": self.hub.sign(oid, size)})
+            if oid not in repo.lfs_objects or not self.hub.storage.has_blob(oid, size):
+                query = urlencode({"size": size, "sig": self.hub.sign(repo, oid, size)})
+                upload = f"{self.hub.url}/_lfs/{repo.repo_type}/{repo.repo_id}/{oid}?{query}"
                 entry["actions"] = {
-                    "upload": {"href": f"{self.hub.url}/_lfs/{oid}?{query}", "header": {}},
+                    "upload": {"href": upload, "header": {}},
                     "verify": {"href": verify_href, "header": {}},
                 }
             objects.append(entry)
@@ -676,15 +679,17 @@ class _HubRequestHandler(BaseHTTPRequestHandler):
         except ValueError:
             size = -1
         signature = self.query.get("sig", [""])[-1]
-        if size < 0 or not hmac.compare_digest(signature, self.hub.sign(oid, size)):
+        repo = self.hub.storage.get_repo(self.repo_type, self.repo_id)
+        if size < 0 or not hmac.compare_digest(signature, self.hub.sign(repo, oid, size)):
             raise HubError(403, "Invalid or missing upload signature")
         self.hub.storage.put_stream(self._iter_body(), oid, size)
+        self.hub.storage.add_lfs_object(repo, oid)
 
     def _lfs_verify(self) -> None:
-        self._repo_for_write(self.repo_type, self.repo_id)
+        repo = self._repo_for_write(self.repo_type, self.repo_id)
         payload = self._json_body()
         oid, size = payload.get("oid"), payload.get("size")
-        if not isinstance(oid, str) or not self.hub.storage.has_blob(oid, size):
+        if oid not in repo.lfs_objects or not self.hub.storage.has_blob(oid, size):
             raise HubError(404, f"LFS object {oid} ({size} bytes) was not uploaded")
         raise _json_response(200, {"success": True})
 
@@ -725,7 +730,7 @@ class _HubRequestHandler(BaseHTTPRequestHandler):
                 oid = value.get("oid")
                 if value.get("algo", "sha256") != "sha256" or not isinstance(oid, str):
                     raise HubError(400, f"LFS file {path!r} needs a sha256 oid")
-                if not storage.has_blob(oid):
+                if oid not in repo.lfs_objects or not storage.has_blob(oid):
                     raise HubError(
                         422,
                         f"Your push was rejected because an LFS pointer pointed to a file that does "

@@ -159,6 +159,9 @@ class Repo:
     tags: dict[str, str] = field(default_factory=dict)
     pull_requests: dict[int, str] = field(default_factory=dict)
     commits: dict[str, Commit] = field(default_factory=dict)
+    # LFS objects uploaded to this repo: as on the Hub (Git-LFS), a repo can only commit objects
+    # that were uploaded to it, even when the store already holds the same bytes for another repo.
+    lfs_objects: set[str] = field(default_factory=set)
 
     def to_json(self) -> dict:
         return {
@@ -171,6 +174,7 @@ class Repo:
             "tags": self.tags,
             "pull_requests": {str(k): v for k, v in self.pull_requests.items()},
             "commits": {oid: commit.to_json() for oid, commit in self.commits.items()},
+            "lfs_objects": sorted(self.lfs_objects),
         }
 
     @classmethod
@@ -185,6 +189,7 @@ class Repo:
             tags=data["tags"],
             pull_requests={int(k): v for k, v in data["pull_requests"].items()},
             commits={oid: Commit.from_json(c) for oid, c in data["commits"].items()},
+            lfs_objects=set(data["lfs_objects"]),
         )
 
     def resolve(self, revision: str) -> str:
@@ -299,6 +304,13 @@ class HubStorage:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+
+    def add_lfs_object(self, repo: Repo, sha256: str) -> None:
+        """Record that ``sha256`` was uploaded to ``repo`` (it may then be committed there)."""
+        with self._lock:
+            if sha256 not in repo.lfs_objects:
+                repo.lfs_objects.add(sha256)
+                self._save(repo)
 
     def read_blob(self, sha256: str) -> bytes:
         return self.blob_path(sha256).read_bytes()

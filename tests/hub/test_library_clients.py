@@ -1,0 +1,156 @@
+"""transformers, diffusers and datasets push to and pull from the test hub, unmodified."""
+
+from __future__ import annotations
+
+import fnmatch
+
+import numpy as np
+import pytest
+import torch
+from diffusers import ConfigMixin, ModelMixin
+from diffusers.configuration_utils import register_to_config
+
+from tests.hub.dataset_helpers import tiny_mp4
+
+pytestmark = [
+    # Raised inside huggingface_hub / diffusers by their own calls, not by the code under test.
+    pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:The `local_dir_use_symlinks` argument is deprecated"),
+]
+
+
+class TinyConvModel(ModelMixin, ConfigMixin):
+    """A diffusers ModelMixin the size of a unit test (n_chans in, n_chans out)."""
+
+    @register_to_config
+    def __init__(self, n_chans: int = 4, hidden: int = 8):
+        super().__init__()
+        self.conv = torch.nn.Conv1d(n_chans, hidden, 3, padding=1)
+        self.out = torch.nn.Conv1d(hidden, n_chans, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(torch.tanh(self.conv(x)))
+
+
+def _tiny_bert(seed: int):
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=64,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=32,
+    )
+    return BertModel(config).eval()
+
+
+def _assert_same_weights(a: torch.nn.Module, b: torch.nn.Module) -> None:
+    sa, sb = a.state_dict(), b.state_dict()
+    assert sa.keys() == sb.keys()
+    for key in sa:
+        torch.testing.assert_close(sa[key], sb[key], rtol=0, atol=0, msg=key)
+
+
+def test_transformers_push_to_hub_and_from_pretrained_by_revision(hub_api, hub_repo_id, hf_cache):
+    from transformers import AutoModel
+
+    repo_id = hub_repo_id("bert")
+    first = _tiny_bert(seed=0)
+    first.push_to_hub(repo_id)
+    v1 = hub_api.model_info(repo_id).sha
+    second = _tiny_bert(seed=1)
+    second.push_to_hub(repo_id, commit_message="second weights")
+
+    files = hub_api.list_repo_files(repo_id)
+    assert "model.safetensors" in files and "config.json" in files
+    assert not any(f.endswith(".bin") for f in files)  # safetensors only
+
+    latest = AutoModel.from_pretrained(repo_id, cache_dir=hf_cache)
+    pinned = AutoModel.from_pretrained(repo_id, revision=v1, cache_dir=hf_cache)
+    _assert_same_weights(latest, second)
+    _assert_same_weights(pinned, first)
+    ids = torch.tensor([[1, 5, 9, 2]])
+    with torch.no_grad():
+        torch.testing.assert_close(pinned(ids).last_hidden_state, first(ids).last_hidden_state)
+
+
+def test_diffusers_model_push_and_pull(hub_api, hub_repo_id, hf_cache):
+    repo_id = hub_repo_id("diffusers")
+    torch.manual_seed(0)
+    model = TinyConvModel(n_chans=4, hidden=8).eval()
+    model.push_to_hub(repo_id)
+    assert {"config.json", "diffusion_pytorch_model.safetensors"} <= set(
+        hub_api.list_repo_files(repo_id)
+    )
+    pulled = TinyConvModel.from_pretrained(repo_id, cache_dir=hf_cache).eval()
+    assert pulled.config.hidden == 8
+    _assert_same_weights(pulled, model)
+    x = torch.randn(2, 4, 16, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        torch.testing.assert_close(pulled(x), model(x), rtol=0, atol=0)
+
+
+@pytest.fixture(scope="module")
+def eeg_video_dataset():
+    from datasets import Array2D, ClassLabel, Dataset, Features, Value, Video
+
+    rng = np.random.default_rng(0)
+    n = 4
+    features = Features(
+        {
+            "video": Video(),
+            "eeg": Array2D((62, 400), "float32"),
+            "subject": Value("int32"),
+            "emotion": ClassLabel(names=["negative", "neutral", "positive"]),
+        }
+    )
+    data = {
+        "video": [tiny_mp4(6, 40 + 50 * i) for i in range(n)],
+        "eeg": (rng.standard_normal((n, 62, 400)) * 20).astype(np.float32),
+        "subject": [1, 1, 2, 2],
+        "emotion": [0, 1, 2, 1],
+    }
+    return Dataset.from_dict(data, features=features), data
+
+
+def _check_rows(rows, expected) -> None:
+    for i, row in enumerate(rows):
+        np.testing.assert_array_equal(np.asarray(row["eeg"], dtype=np.float32), expected["eeg"][i])
+        assert row["emotion"] == expected["emotion"][i]
+        frames = row["video"].get_frames_in_range(0, 6).data  # (6, 3, 32, 32) uint8
+        assert tuple(frames.shape) == (6, 3, 32, 32)
+        assert abs(frames.float().mean().item() - (40 + 50 * i)) < 3
+
+
+def test_datasets_push_to_hub_then_load_dataset_and_stream(
+    eeg_video_dataset, hub_api, hub_repo_id, tmp_path
+):
+    from datasets import load_dataset
+
+    dataset, expected = eeg_video_dataset
+    repo_id = hub_repo_id("eeg-video")
+    dataset.push_to_hub(repo_id, split="train")
+
+    loaded = load_dataset(repo_id, split="train", cache_dir=str(tmp_path / "datasets"))
+    assert loaded.features == dataset.features
+    assert loaded.num_rows == 4
+    _check_rows(loaded, expected)
+
+    streamed = load_dataset(repo_id, split="train", streaming=True)
+    _check_rows(list(streamed), expected)
+
+    # The YAML configs written by push_to_hub point at the shards that are in the repo.
+    from huggingface_hub import DatasetCard
+
+    card = DatasetCard.load(repo_id, repo_type="dataset")
+    shards = [
+        f for f in hub_api.list_repo_files(repo_id, repo_type="dataset") if f.endswith(".parquet")
+    ]
+    (config,) = card.data.configs
+    (data_files,) = config["data_files"]
+    assert data_files["split"] == "train"
+
+    assert shards and all(fnmatch.fnmatch(s, data_files["path"]) for s in shards)
