@@ -14,7 +14,12 @@ from collections.abc import Sequence
 from video2eeg import __version__
 
 # Order here is the order in ``--help``.
-COMMAND_MODULES: tuple[str, ...] = ("video2eeg.montage_command",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "video2eeg.montage_command",
+    "video2eeg.hub_commands",
+    "video2eeg.data_commands",
+    "video2eeg.evaluate_command",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
