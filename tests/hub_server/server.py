@@ -166,7 +166,10 @@ class HubServer:
     def start(self) -> HubServer:
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._httpd.serve_forever, name="test-hub", daemon=True
+                target=self._httpd.serve_forever,
+                kwargs={"poll_interval": 0.05},  # quick shutdown
+                name="test-hub",
+                daemon=True,
             )
             self._thread.start()
         return self
