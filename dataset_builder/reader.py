@@ -89,8 +89,8 @@ def read_npy_header(path: str | Path) -> NpyHeader:
                 shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
             elif version == (2, 0):
                 shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-            else:
-                shape, fortran, dtype = np.lib.format._read_array_header(f, version)
+            else:  # 3.0 (UTF-8 field names) has no public header reader; numpy never writes it for EEG
+                raise ValueError(f"unsupported .npy format version {version}")
             offset = f.tell()
     except (ValueError, OSError, SyntaxError) as error:
         raise SEEDDVFormatError(f"{path} is not a readable .npy file: {error}") from error
@@ -454,3 +454,24 @@ class SEEDDVReader:
     ) -> int:
         recs = self.recordings if recordings is None else recordings
         return len(recs) * (n_blocks or self.layout.n_blocks) * self.layout.n_clips
+
+
+def infer_layout(root: str | Path) -> SEEDDVLayout:
+    """The layout of a tree: the one a simulator recorded in it, else SEED-DV's defaults.
+
+    Simulated trees store their layout in ``ground_truth.json`` (and ``.simulation.json``
+    while being written); real SEED-DV trees have neither.
+    """
+    import json
+
+    root = Path(root)
+    for name in ("ground_truth.json", ".simulation.json"):
+        path = root / name
+        if path.is_file():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as error:
+                raise SEEDDVFormatError(f"{path} is not valid JSON: {error}") from error
+            if isinstance(data, dict) and isinstance(data.get("layout"), dict):
+                return SEEDDVLayout.from_dict(data["layout"])
+    return SEEDDVLayout()

@@ -153,32 +153,37 @@ def render_clip(
     # Repetition-specific but deterministic phase/direction.
     phase = 2 * np.pi * ((0.37 * repetition + 0.11 * style.concept) % 1.0)
     direction = 1.0 if repetition % 2 == 0 else -1.0
-    t = np.arange(n_frames, dtype=np.float32)[:, None, None] / np.float32(fps)
-    y, x = np.meshgrid(
-        np.linspace(0, height / width, height, dtype=np.float32),
-        np.linspace(0, 1, width, dtype=np.float32),
-        indexing="ij",
+    t = np.arange(n_frames) / fps
+    y = np.linspace(0, height / width, height, dtype=np.float32)[:, None]
+    x = np.linspace(0, 1, width, dtype=np.float32)[None, :]
+    # Drifting grating sin(a(x, y) - ωt + φ) = sin a · cos(ωt - φ) - cos a · sin(ωt - φ):
+    # one sin/cos per pixel and per frame instead of one per pixel per frame.
+    a = (
+        2
+        * np.pi
+        * style.spatial_freq
+        * (x * np.cos(style.orientation_rad) + y * np.sin(style.orientation_rad))
     )
-    u = x * np.cos(style.orientation_rad) + y * np.sin(style.orientation_rad)
-    grating = 0.5 + 0.5 * np.sin(
-        2 * np.pi * (style.spatial_freq * u[None] - direction * style.drift_hz * t) + phase
-    )
-    image = 0.55 + 0.45 * grating
+    shift = (2 * np.pi * direction * style.drift_hz * t - phase).astype(np.float32)
+    grating = np.sin(a)[None] * np.cos(shift)[:, None, None]
+    grating -= np.cos(a)[None] * np.sin(shift)[:, None, None]
+    image = 0.775 + 0.225 * grating  # 0.55 + 0.45 * (0.5 + 0.5 * sin)
     for k in range(style.n_objects):
-        angle = phase + 2 * np.pi * k / style.n_objects
-        cx = 0.5 + 0.3 * np.cos(angle + direction * 2 * np.pi * style.blob_speed * t)
-        cy = (0.5 + 0.25 * np.sin(angle + direction * 2 * np.pi * style.blob_speed * t)) * (
-            height / width
+        angle = (
+            phase + 2 * np.pi * k / style.n_objects + direction * 2 * np.pi * style.blob_speed * t
         )
+        cx = (0.5 + 0.3 * np.cos(angle)).astype(np.float32)[:, None, None]
+        cy = ((0.5 + 0.25 * np.sin(angle)) * height / width).astype(np.float32)[:, None, None]
         # A Gaussian blob is separable: exp(-dx²/2σ²) · exp(-dy²/2σ²).
-        blob_x = np.exp(-((x[None, :1, :] - cx) ** 2) / (2 * 0.06**2))
-        blob_y = np.exp(-((y[None, :, :1] - cy) ** 2) / (2 * 0.06**2))
-        image = image + 0.6 * blob_x * blob_y
+        blob_x = np.exp(-((x[None] - cx) ** 2) / np.float32(2 * 0.06**2))
+        blob_y = np.exp(-((y[None] - cy) ** 2) / np.float32(2 * 0.06**2))
+        image += 0.6 * blob_x * blob_y
     flicker = 1 + style.flicker_depth * np.sin(2 * np.pi * style.flicker_hz * t + phase)
-    luminance = np.clip(style.luminance * image * flicker / 1.3, 0, 1)
-    rgb = luminance[..., None] * np.asarray(PALETTE[style.color_index][1], dtype=np.float32)
-    # luminance is already in [0, 1] and palette entries are <= 1: no second clip needed.
-    return (rgb * 255 + 0.5).astype(np.uint8)
+    image *= (style.luminance / 1.3 * flicker).astype(np.float32)[:, None, None]
+    np.minimum(image, 1.0, out=image)  # image > 0 already (depth < 1, blobs >= 0)
+    color = np.asarray(PALETTE[style.color_index][1], dtype=np.float32) * 255
+    # luminance is in [0, 1] and palette entries are <= 1: the product fits uint8.
+    return (image[..., None] * color + 0.5).astype(np.uint8)
 
 
 def render_hint(n_frames: int, width: int, height: int) -> np.ndarray:
