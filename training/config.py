@@ -14,7 +14,7 @@ import dataclasses
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +22,17 @@ import yaml
 
 PredictionType = Literal["epsilon", "v_prediction"]
 MixedPrecision = Literal["no", "fp16", "bf16"]
+
+DEFAULT_VALIDATION_METRICS: tuple[str, ...] = (
+    "log_psd_distance",
+    "band_power",
+    "alpha_peak",
+    "covariance",
+    "topography",
+    "conditional",
+)
+"""Evaluation-suite metrics run at each validation (cheap ones; the full suite is
+``video2eeg evaluate``)."""
 
 
 def _as_dict(name: str, value: dict[str, Any] | str | None) -> dict[str, Any]:
@@ -87,7 +98,8 @@ class TrainingConfig:
     gradient_accumulation_steps : int
     num_train_epochs : int
     max_train_steps : int, optional
-        Overrides ``num_train_epochs`` when given (optimiser steps).
+        Overrides ``num_train_epochs`` when given (optimiser steps); 0 skips supervised
+        training (e.g. self-play rounds on a ``pretrained_pipeline``).
     mixed_precision : {"no", "fp16", "bf16"}
     use_ema, ema_decay, ema_power
         ``diffusers.training_utils.EMAModel`` settings (warm-up ``1 - (1 + step) ** -power``).
@@ -103,6 +115,8 @@ class TrainingConfig:
     validation_steps : int
         Evaluate on the held-out split every this many steps (0: only at the end).
     num_validation_samples, validation_inference_steps, validation_guidance_scale
+    validation_metrics : list of str
+        Names from ``evaluation.report.METRICS`` computed at each validation.
     report_to : {"none", "tensorboard"}
         TensorBoard logging if ``tensorboard`` is installed.
     seed : int
@@ -172,6 +186,7 @@ class TrainingConfig:
     resume_from_checkpoint: str | None = None
     validation_steps: int = 0
     num_validation_samples: int = 64
+    validation_metrics: list[str] = field(default_factory=lambda: list(DEFAULT_VALIDATION_METRICS))
     validation_inference_steps: int = 20
     validation_guidance_scale: float = 1.0
     report_to: Literal["none", "tensorboard"] = "none"
@@ -215,8 +230,8 @@ class TrainingConfig:
         for name in non_negative:
             if getattr(self, name) < 0:
                 problems.append(f"{name} must be >= 0, got {getattr(self, name)}")
-        if self.max_train_steps is not None and self.max_train_steps < 1:
-            problems.append(f"max_train_steps must be >= 1 or None, got {self.max_train_steps}")
+        if self.max_train_steps is not None and self.max_train_steps < 0:
+            problems.append(f"max_train_steps must be >= 0 or None, got {self.max_train_steps}")
         if not 0.0 <= self.cond_dropout_prob < 1.0:
             problems.append(f"cond_dropout_prob must be in [0, 1), got {self.cond_dropout_prob}")
         if not 0.0 <= self.ema_decay < 1.0:

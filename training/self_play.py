@@ -162,3 +162,192 @@ def self_play_loss(
         real_error=errors[:batch],
         generated_error=errors[batch:],
     )
+
+
+# ---------------------------------------------------------------------------- round driver
+def _shard_path(folder, rank: int, world: int):
+    return folder / f"generated-rank{rank}-of-{world}.safetensors"
+
+
+@torch.no_grad()
+def generate_opponent_samples(trainer, opponent, round_index: int) -> torch.Tensor:
+    """EEG the frozen opponent generates for every training condition, normalised.
+
+    Each process generates the rows ``i ≡ rank (mod world)`` with the fast sampler
+    (DPM-Solver, ``self_play_inference_steps``), writes them to a safetensors shard in
+    ``self_play/round-<k>/``, and every process then assembles all shards; a rerun of the
+    round reuses the shards.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n_train, n_chans, n_times)`` float32 in the denoiser's normalised units.
+    """
+    from safetensors.torch import load_file
+
+    from training.data import _atomic_save_safetensors
+    from training.sampling import generate_eeg
+
+    config, accelerator = trainer.config, trainer.accelerator
+    folder = trainer.output_dir / "self_play" / f"round-{round_index}"
+    rank, world = accelerator.process_index, accelerator.num_processes
+    n = len(trainer.train_clips)
+    rows = torch.arange(rank, n, world)
+    shard = _shard_path(folder, rank, world)
+    if not shard.is_file():
+        _, _, subjects, emotions = trainer._condition_ids(trainer.train_ds)
+        eeg = generate_eeg(
+            trainer.make_pipeline(opponent),
+            trainer.train_tokens[rows],
+            [subjects[i] for i in rows.tolist()],
+            [emotions[i] for i in rows.tolist()],
+            num_inference_steps=config.self_play_inference_steps,
+            guidance_scale=config.validation_guidance_scale,
+            seed=config.seed + 1_000_003 * round_index + rank,
+            show_progress=accelerator.is_local_main_process,
+        )
+        _atomic_save_safetensors(
+            {"rows": rows, "eeg": eeg}, shard, metadata={"round": str(round_index)}
+        )
+    accelerator.wait_for_everyone()
+    generated = None
+    for r in range(world):
+        part = load_file(_shard_path(folder, r, world))
+        if generated is None:
+            generated = torch.empty((n, *part["eeg"].shape[1:]), dtype=torch.float32)
+        generated[part["rows"]] = part["eeg"]
+    return trainer.train_clips.normalise(generated)
+
+
+def _load_weights(model, pipeline_dir) -> None:
+    from pipelines.pipeline_video2eeg import Video2EEGPipeline
+
+    pipe = Video2EEGPipeline.from_pretrained(str(pipeline_dir))
+    model.spgn.load_state_dict(pipe.spgn.state_dict())
+    model.denoiser.load_state_dict(pipe.denoiser.state_dict())
+
+
+def run_self_play_round(trainer, round_index: int) -> dict:
+    """One SPIN-Diffusion round on ``trainer.model`` (in place); returns its report."""
+    import copy
+    import json
+
+    from tqdm.auto import tqdm
+
+    from training.diffusion_loss import drop_emotion
+    from training.trainer import step_seed
+
+    config, accelerator = trainer.config, trainer.accelerator
+    opponent = copy.deepcopy(trainer.unwrapped).eval().requires_grad_(False)
+    generated = generate_opponent_samples(trainer, opponent, round_index)
+    optimizer = torch.optim.AdamW(
+        trainer.model.parameters(),
+        lr=config.self_play_learning_rate,
+        betas=(config.adam_beta1, config.adam_beta2),
+        weight_decay=config.adam_weight_decay,
+        eps=config.adam_epsilon,
+    )
+    optimizer = accelerator.prepare(optimizer)
+    trainer.model.train()
+    rank = accelerator.process_index
+    null_id = trainer.spgn.config.null_emotion_id
+    history: list[dict[str, float]] = []
+    bar = tqdm(
+        total=config.self_play_steps,
+        desc=f"self-play round {round_index}",
+        disable=not accelerator.is_local_main_process,
+    )
+    epoch, step = 0, 0
+    devices = [accelerator.device] if accelerator.device.type == "cuda" else []
+    while step < config.self_play_steps:
+        trainer.dataloader.set_epoch(1_000_000 * round_index + epoch)
+        for batch_index, batch in enumerate(trainer.dataloader):
+            seed = step_seed(config.seed, rank, 1, round_index, epoch, batch_index)
+            generator = torch.Generator().manual_seed(seed)
+            with torch.random.fork_rng(devices=devices):
+                torch.manual_seed(seed)
+                emotions = drop_emotion(
+                    batch["emotion_ids"], null_id, config.cond_dropout_prob, generator
+                )
+                out = self_play_loss(
+                    trainer.model,
+                    opponent,
+                    trainer.noise_scheduler,
+                    batch["eeg"],
+                    generated[batch["row"].cpu()].to(batch["eeg"].device),
+                    batch["video_tokens"],
+                    batch["subject_index"],
+                    emotions,
+                    generator,
+                    beta=config.self_play_beta,
+                    sft_weight=config.self_play_sft_weight,
+                )
+                accelerator.backward(out.loss)
+                accelerator.clip_grad_norm_(trainer.model.parameters(), config.max_grad_norm)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+            scalars = {
+                k: float(accelerator.reduce(torch.tensor(v, device=accelerator.device), "mean"))
+                for k, v in out.scalars().items()
+            }
+            history.append(scalars)
+            if accelerator.log_with:
+                accelerator.log(
+                    {f"self_play/round-{round_index}/{k}": v for k, v in scalars.items()}, step=step
+                )
+            bar.update(1)
+            bar.set_postfix(
+                loss=f"{scalars['loss']:.4f}", real_pref=f"{scalars['real_preferred']:.2f}"
+            )
+            step += 1
+            if step >= config.self_play_steps:
+                break
+        epoch += 1
+    bar.close()
+    trainer.model.eval()
+    model = copy.deepcopy(trainer.unwrapped).eval()
+    metrics = trainer.validate(model, trainer.result.global_step, tag=f"round-{round_index}")
+    folder = trainer.output_dir / "self_play" / f"round-{round_index}"
+    trainer.save_pipeline(model, folder / "pipeline")
+    tail = history[-max(1, len(history) // 5) :]
+    report = {
+        "round": round_index,
+        "steps": config.self_play_steps,
+        "beta": config.self_play_beta,
+        "sft_weight": config.self_play_sft_weight,
+        "seed": config.seed,
+        "train_tail_mean": {k: sum(h[k] for h in tail) / len(tail) for k in tail[0]},
+        "metrics": metrics,
+    }
+    if accelerator.is_main_process:
+        (folder / "round.json").write_text(
+            json.dumps(report, indent=2, default=str), encoding="utf-8"
+        )
+    accelerator.wait_for_everyone()
+    return report
+
+
+def run_self_play(trainer, start_model):
+    """Self-play rounds ``1..self_play_rounds`` from the supervised model; returns the last model.
+
+    Round 0 (the supervised model, EMA weights) is validated too, with the same held-out
+    clips and seeds, so each round's metrics can be compared with it. Finished rounds
+    (``self_play/round-<k>/round.json``) are loaded instead of retrained when a run resumes.
+    """
+    import copy
+    import json
+
+    config, accelerator = trainer.config, trainer.accelerator
+    root = trainer.output_dir / "self_play"
+    baseline = trainer.validate(start_model, trainer.result.global_step, tag="round-0")
+    trainer.result.self_play.append({"round": 0, "metrics": baseline})
+    trainer.unwrapped.load_state_dict(start_model.state_dict())
+    for k in range(1, config.self_play_rounds + 1):
+        done = root / f"round-{k}" / "round.json"
+        if done.is_file():
+            _load_weights(trainer.unwrapped, root / f"round-{k}" / "pipeline")
+            trainer.result.self_play.append(json.loads(done.read_text(encoding="utf-8")))
+            continue
+        trainer.result.self_play.append(run_self_play_round(trainer, k))
+    accelerator.wait_for_everyone()
+    return copy.deepcopy(trainer.unwrapped).eval()
