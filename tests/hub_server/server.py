@@ -250,10 +250,17 @@ class HubServer:
 class _Response(Exception):
     """Raised by route handlers to send a fully built response."""
 
-    def __init__(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        file_range: tuple[Path, int, int] | None = None,
+    ):
         self.status = status
         self.body = body
         self.headers = headers or {}
+        self.file_range = file_range  # (path, start, length) streamed instead of ``body``
 
 
 def _json_response(status: int, payload: object, headers: dict[str, str] | None = None):
@@ -297,6 +304,7 @@ class _HubRequestHandler(BaseHTTPRequestHandler):
         self._body_consumed = False
         self._extra_error_headers: dict[str, str] = {}
         route = "unknown"
+        file_range = None
         try:
             route, handler = self._route(method)
             self.user = self._authenticate()
@@ -308,6 +316,7 @@ class _HubRequestHandler(BaseHTTPRequestHandler):
             raise _Response(200)
         except _Response as response:
             status, body, headers = response.status, response.body, response.headers
+            file_range = response.file_range
         except HubError as error:
             status, body = error.status, json.dumps({"error": error.message}).encode()
             headers = {"Content-Type": "application/json", "X-Error-Message": error.message}
@@ -326,7 +335,17 @@ class _HubRequestHandler(BaseHTTPRequestHandler):
         if "Content-Length" not in headers:
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if method != "HEAD" and body:
+        if method != "HEAD" and file_range is not None:
+            path, start, length = file_range
+            with path.open("rb") as blob:
+                blob.seek(start)
+                while length > 0:
+                    chunk = blob.read(min(length, 1 << 20))
+                    if not chunk:
+                        break
+                    self.wfile.write(chunk)
+                    length -= len(chunk)
+        elif method != "HEAD" and body:
             self.wfile.write(body)
         user = self.user.name if self.user else None
         self.hub._record(RequestRecord(method, split.path, route, status, user))
@@ -814,9 +833,12 @@ class _HubRequestHandler(BaseHTTPRequestHandler):
         headers["Content-Length"] = str(length)
         if method == "HEAD":
             raise _Response(status, b"", headers)
-        with self.hub.storage.blob_path(entry.sha256).open("rb") as blob:
-            blob.seek(start)
-            raise _Response(status, blob.read(length), headers)
+        raise _Response(
+            status,
+            b"",
+            headers,
+            file_range=(self.hub.storage.blob_path(entry.sha256), start, length),
+        )
 
     def _tree_entry(self, repo: Repo, commit: Commit, path: str, expand: bool) -> dict:
         entry = commit.files.get(path)
