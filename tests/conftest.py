@@ -1,8 +1,9 @@
 """Session-wide test set-up.
 
-Environment variables that libraries read at import time (caches, ...) are set in
-``pytest_configure``, before any test module imports them; the Hub endpoint (the project's test
-hub) and Xet switch are set while this file is imported, before the fixture modules it imports.
+Environment variables that libraries read at import time are set before any test module
+imports them: the Hub endpoint (the project's test hub), the Xet switch and HF_HOME while this
+file is imported (the fixture modules it imports at the end may import huggingface_hub), the
+rest in ``pytest_configure``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from tests.hub_server import HubServer
 _TEST_HUB = HubServer(tempfile.mkdtemp(prefix="video2eeg-test-hub-")).start()
 os.environ["HF_ENDPOINT"] = _TEST_HUB.url
 os.environ["HF_HUB_DISABLE_XET"] = "1"  # the test hub speaks Git-LFS, not Xet
+# Same reason for the cache: the fixture modules below import huggingface_hub, which reads
+# HF_HOME at import time, before pytest_configure runs; without this, tests would write to the
+# user's ~/.cache/huggingface.
+os.environ.setdefault("HF_HOME", tempfile.mkdtemp(prefix="video2eeg-test-hf-home-"))
 
 
 def pytest_report_header(config):
@@ -36,7 +41,9 @@ def pytest_unconfigure(config):
 def _check_hub_clients_use_test_hub():
     constants = sys.modules.get("huggingface_hub.constants")
     if constants is not None and (
-        _TEST_HUB.url != constants.ENDPOINT or not constants.HF_HUB_DISABLE_XET
+        _TEST_HUB.url != constants.ENDPOINT
+        or not constants.HF_HUB_DISABLE_XET
+        or os.path.abspath(os.environ["HF_HOME"]) != os.path.abspath(constants.HF_HOME)
     ):
         raise pytest.UsageError(
             "huggingface_hub was imported before tests/conftest.py pointed HF_ENDPOINT at the "
