@@ -200,12 +200,14 @@ class EmotionPseudoLabeller:
             raise RuntimeError("cannot save an unfitted pseudo-labeller")
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        # C-contiguous copies: safetensors stores raw buffers, and liblinear/lbfgs may leave
+        # coef_ in Fortran order (it would load back transposed).
         tensors = {
-            "scaler_mean": self.scaler.mean_.astype(np.float64),
-            "scaler_scale": self.scaler.scale_.astype(np.float64),
-            "coef": self.classifier.coef_.astype(np.float64),
-            "intercept": self.classifier.intercept_.astype(np.float64),
-            "classes": self.classifier.classes_.astype(np.int64),
+            "scaler_mean": np.ascontiguousarray(self.scaler.mean_, dtype=np.float64),
+            "scaler_scale": np.ascontiguousarray(self.scaler.scale_, dtype=np.float64),
+            "coef": np.ascontiguousarray(self.classifier.coef_, dtype=np.float64),
+            "intercept": np.ascontiguousarray(self.classifier.intercept_, dtype=np.float64),
+            "classes": np.ascontiguousarray(self.classifier.classes_, dtype=np.int64),
         }
         metadata = {
             "format": "video2eeg-emotion-pseudo-labeller",

@@ -268,6 +268,12 @@ class EEGSimulator:
         self.mixing = np.linalg.cholesky(covariance).astype(np.float32)
         self._features: dict[int, dict[str, np.ndarray]] = {}
 
+    def with_config(self, config: SimulatorConfig) -> EEGSimulator:
+        """The same stimuli (and cached video features) under another config, for ablations."""
+        other = EEGSimulator(self.layout, self.seed, config, self.video, self.concept_emotions)
+        other._features = self._features
+        return other
+
     # ------------------------------------------------------------------ stimulus drive
     def block_features(self, block: int) -> dict[str, np.ndarray]:
         """Per-frame ``luminance`` and ``motion`` of a block video (cached)."""

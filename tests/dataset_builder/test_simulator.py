@@ -148,15 +148,10 @@ def test_background_correlation_decays_with_distance(small_layout):
 
 def test_artifacts_are_switchable_and_where_expected(small_layout):
     params = draw_subject_params(5, 1, SimulatorConfig())
-    clean = make_simulator(small_layout, 5, SimulatorConfig(artifacts=())).simulate_block(
-        params, 1, 1
-    )
-    blink = make_simulator(small_layout, 5, SimulatorConfig(artifacts=("blink",))).simulate_block(
-        params, 1, 1
-    )
-    line = make_simulator(small_layout, 5, SimulatorConfig(artifacts=("line",))).simulate_block(
-        params, 1, 1
-    )
+    sim = make_simulator(small_layout, 5)
+    clean = sim.with_config(SimulatorConfig(artifacts=())).simulate_block(params, 1, 1)
+    blink = sim.with_config(SimulatorConfig(artifacts=("blink",))).simulate_block(params, 1, 1)
+    line = sim.with_config(SimulatorConfig(artifacts=("line",))).simulate_block(params, 1, 1)
     blink_part = (blink - clean).std(axis=1)
     fp1, oz = SEED_CH_NAMES.index("FP1"), SEED_CH_NAMES.index("OZ")
     assert blink_part[fp1] > 5 and blink_part[fp1] > 10 * blink_part[oz]
