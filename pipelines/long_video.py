@@ -1,28 +1,23 @@
-"""Window plans for videos of any length, and the seamless stitching of their EEG.
+"""Window plans for videos of any length, and seamless fusion of overlapping windows.
 
-The model generates one window of ``window`` samples (2 s at 200 Hz) at a time. A longer video
-needs one continuous recording with no seams, so windows must agree where they meet. We make
-them agree by **inpainting**: a window that overlaps samples already generated is sampled with
-those samples imposed as a constraint, RePaint-style (Lugmayr et al., CVPR 2022): at every
-denoising step the known samples are replaced by the known clean values noised to the current
-noise level with the scheduler's own ``add_noise``, and at the end by the clean values
-themselves (:func:`pipelines.pipeline_video2eeg.Video2EEGPipeline.__call__` runs the sampler).
-The denoiser sees the known context throughout, so the new samples continue it with the
-statistics the model learned for the inside of a window. The overlap regions are not averaged or
-cross-faded (which would damp the signal's variance there).
+The model generates one window of ``window`` samples (2 s at 200 Hz). A longer video needs one
+continuous recording with no seams. We use **MultiDiffusion** (Bar-Tal et al., "MultiDiffusion:
+Fusing Diffusion Paths for Controlled Image Generation", ICML 2023): the whole recording is one
+noisy signal; at every denoising step each overlapping window reads its slice, the denoiser
+predicts its noise (or v), the predictions are fused into one prediction for the whole signal by
+a weighted average, and the scheduler takes one step on the whole signal. All windows thus
+follow one shared diffusion path and agree by construction. The fusion weights
+(:func:`fusion_weights`) ramp linearly over the first and last ``overlap`` samples of each window,
+so in an overlap one window fades out while the next fades in: a hard 0/1 weight change at a
+window edge would leave a visible step there (measured by :func:`boundary_jumps`).
 
-Plan (``L`` = window, ``o`` = overlap, period ``P = 2L − 2o``):
+Fusing the *prediction* rather than each window's next latent keeps the scheduler's own noise
+global, so stochastic schedulers (DDPM, ancestral samplers) inject full-variance noise in
+overlaps instead of an average of independent draws (which would be too smooth there).
 
-* pass 0: windows ``A_k = [kP, kP + L)``, sampled freely and independently, batched;
-* pass 1: windows ``B_k = [kP + L − o, kP + 2L − o)`` between ``A_k`` and ``A_{k+1}``: the first
-  and last ``o`` samples are known (from ``A_k`` and ``A_{k+1}``), the middle ``L − 2o`` are new;
-* the tail after the last ``A`` window is covered by one window ending exactly at the last sample
-  with at least ``o`` known samples on its left (pass 1, or pass 2 when it reaches back into a
-  pass-1 window or when a bridging window is needed to keep that overlap).
-
-Every window of a pass is independent of the others in the same pass, so a whole video is
-generated in at most three batched passes (not one sequential step per window), and the last
-sample of the video is covered exactly, with no drift and no padding.
+Windows (:func:`plan_continuous_windows`) start every ``window - overlap`` samples from sample 0
+and the last one ends exactly at the last sample of the video, so the recording covers the whole
+video with no drift and no padding.
 """
 
 from __future__ import annotations
@@ -43,21 +38,18 @@ class EEGWindow:
     Attributes
     ----------
     video_index : int
-        Which input (video) of the batch the window belongs to.
+        Which input of the batch the window belongs to.
     start_sample, stop_sample : int
-        EEG sample range ``[start_sample, stop_sample)`` in that video's recording at ``sfreq``
+        EEG sample range ``[start_sample, stop_sample)`` on that video's time line at ``sfreq``
         (sample ``k`` is the instant ``k / sfreq`` s after the video's first frame).
     sfreq : float
         EEG sampling frequency in Hz.
-    generation_pass : int
-        0 for windows sampled freely; 1 or 2 for windows inpainted given earlier passes.
     """
 
     video_index: int
     start_sample: int
     stop_sample: int
     sfreq: float
-    generation_pass: int = 0
 
     @property
     def start_s(self) -> float:
@@ -74,19 +66,17 @@ class EEGWindow:
         return self.stop_sample - self.start_sample
 
 
-def plan_clip_windows(n_times: int, window: int) -> list[tuple[int, int]]:
-    """Non-overlapping windows ``(start, pass=0)`` from sample 0; a partial tail is dropped."""
+def plan_clip_windows(n_times: int, window: int) -> list[int]:
+    """Starts of back-to-back windows from sample 0; a partial last window is dropped."""
     _check_sizes(n_times, window)
-    return [(k * window, 0) for k in range(n_times // window)]
+    return [k * window for k in range(n_times // window)]
 
 
-def plan_continuous_windows(
-    n_times: int, window: int, overlap: int = DEFAULT_OVERLAP
-) -> list[tuple[int, int]]:
-    """Windows ``(start, generation_pass)`` covering ``[0, n_times)`` for seamless stitching.
+def plan_continuous_windows(n_times: int, window: int, overlap: int = DEFAULT_OVERLAP) -> list[int]:
+    """Starts of overlapping windows covering ``[0, n_times)``.
 
-    See the module docstring for the layout. Every window with a pass > 0 overlaps samples of
-    earlier passes by at least ``overlap`` samples on each side that has a neighbour.
+    Windows start every ``window - overlap`` samples; the last one is moved to end exactly at
+    ``n_times`` (so it may overlap its neighbour by more than ``overlap``).
 
     Parameters
     ----------
@@ -95,96 +85,44 @@ def plan_continuous_windows(
     window : int
         Window length in samples.
     overlap : int
-        Minimum overlap in samples, ``1 <= overlap < window / 2``.
-
-    Returns
-    -------
-    list of (int, int)
-        Sorted by start.
+        Samples shared by neighbours, ``1 <= overlap <= window / 2``.
     """
     _check_sizes(n_times, window)
-    if not 1 <= overlap < window / 2:
-        raise ValueError(f"overlap must be in [1, {(window - 1) // 2}] samples, got {overlap}")
-    period = 2 * window - 2 * overlap
-    n_free = (n_times - window) // period + 1
-    plan = []
-    for k in range(n_free):
-        plan.append((k * period, 0))
-        if k + 1 < n_free:
-            plan.append((k * period + window - overlap, 1))
-    last = (n_free - 1) * period
-    remainder = n_times - (last + window)
-    if remainder > window - overlap:
-        # One window ending at n_times would overlap the last free window by < overlap
-        # samples: add a bridge whose left `overlap` samples are known, then the end window.
-        plan.append((last + window - overlap, 1))
-        plan.append((n_times - window, 2))
-    elif remainder > 0:
-        # The end window reaches back into the last in-between window when remainder < overlap.
-        reaches_pass_1 = n_free > 1 and remainder < overlap
-        plan.append((n_times - window, 2 if reaches_pass_1 else 1))
-    return sorted(plan)
+    if not 1 <= overlap <= window // 2:
+        raise ValueError(f"overlap must be in [1, {window // 2}] samples, got {overlap}")
+    starts = list(range(0, n_times - window + 1, window - overlap))
+    if starts[-1] != n_times - window:
+        starts.append(n_times - window)
+    return starts
 
 
-def make_windows(
-    video_index: int,
-    plan: list[tuple[int, int]],
-    window: int,
-    sfreq: float,
-) -> list[EEGWindow]:
-    """Turn a plan of ``(start, pass)`` into :class:`EEGWindow` records."""
-    return [
-        EEGWindow(
-            video_index=video_index,
-            start_sample=start,
-            stop_sample=start + window,
-            sfreq=sfreq,
-            generation_pass=generation_pass,
-        )
-        for start, generation_pass in plan
-    ]
+def make_windows(video_index: int, starts: list[int], window: int, sfreq: float) -> list[EEGWindow]:
+    """:class:`EEGWindow` records for window ``starts`` of one video."""
+    return [EEGWindow(video_index, start, start + window, sfreq) for start in starts]
 
 
-class RecordingBuffer:
-    """The growing continuous EEG of one video: values and which samples are known.
+def fusion_weights(window: int, overlap: int) -> torch.Tensor:
+    """Cross-fade weights ``(window,)``: a linear ramp over the first and last ``overlap`` samples.
 
-    Parameters
-    ----------
-    n_chans, n_times : int
-        Recording shape.
-    dtype : torch.dtype
-        Value dtype.
+    Weights are ``(k + 1) / (overlap + 1)`` at distance ``k`` from the nearer edge, capped at 1:
+    strictly positive (a sample covered by one window keeps that window's value) and, in an
+    overlap of two windows, summing to about 1 (one fades out as the other fades in).
     """
-
-    def __init__(self, n_chans: int, n_times: int, dtype: torch.dtype = torch.float32):
-        self.values = torch.zeros((n_chans, n_times), dtype=dtype)
-        self.known = torch.zeros(n_times, dtype=torch.bool)
-
-    def context(self, window: EEGWindow) -> tuple[torch.Tensor, torch.Tensor]:
-        """Known values ``(n_chans, n)`` and mask ``(n,)`` of the samples under ``window``."""
-        span = slice(window.start_sample, window.stop_sample)
-        return self.values[:, span].clone(), self.known[span].clone()
-
-    def write(self, window: EEGWindow, sample: torch.Tensor) -> None:
-        """Store a generated window; samples already known keep their value."""
-        span = slice(window.start_sample, window.stop_sample)
-        new = ~self.known[span]
-        self.values[:, span][:, new] = sample.to(self.values.dtype)[:, new]
-        self.known[span] = True
-
-    def complete(self) -> bool:
-        return bool(self.known.all())
+    if not 1 <= overlap <= window // 2:
+        raise ValueError(f"overlap must be in [1, {window // 2}] samples, got {overlap}")
+    position = torch.arange(window, dtype=torch.float64)
+    distance = torch.minimum(position, window - 1 - position)
+    return ((distance + 1) / (overlap + 1)).clamp(max=1.0)
 
 
 def boundary_jumps(
     recording: np.ndarray, windows: list[EEGWindow]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sample-to-sample jumps at the edges of generated regions vs everywhere else.
+    """Sample-to-sample jumps at window edges vs everywhere else.
 
-    The seams a stitching method could leave are the steps where the source of a sample changes:
-    between the last known and the first newly generated sample of a window (and back). This
-    returns the absolute first differences ``|x[t+1] - x[t]|`` at those steps and at all other
-    steps, per channel.
+    A stitching method leaves seams where a window starts or ends inside the recording. This
+    returns ``|x[t] - x[t-1]|`` for ``t`` a window start or stop strictly inside the recording,
+    and for all other ``t``, pooled over channels.
 
     Parameters
     ----------
@@ -196,17 +134,17 @@ def boundary_jumps(
     Returns
     -------
     seam_jumps, inner_jumps : np.ndarray
-        1-D arrays of absolute differences (all channels pooled).
+        1-D arrays of absolute differences.
     """
     n_times = recording.shape[1]
-    source = np.full(n_times, -1, dtype=np.int64)
-    # Replay the stitching: each sample keeps the first window (in pass order) that wrote it.
-    for index, window in sorted(enumerate(windows), key=lambda item: item[1].generation_pass):
-        span = source[window.start_sample : window.stop_sample]
-        span[span < 0] = index
-    change = source[1:] != source[:-1]
-    diffs = np.abs(np.diff(recording, axis=1))
-    return diffs[:, change].ravel(), diffs[:, ~change].ravel()
+    edges = np.zeros(n_times, dtype=bool)
+    for window in windows:
+        for edge in (window.start_sample, window.stop_sample):
+            if 0 < edge < n_times:
+                edges[edge] = True
+    diffs = np.abs(np.diff(recording, axis=1))  # diffs[:, t - 1] = |x[t] - x[t-1]|
+    at_edge = edges[1:]
+    return diffs[:, at_edge].ravel(), diffs[:, ~at_edge].ravel()
 
 
 def _check_sizes(n_times: int, window: int) -> None:

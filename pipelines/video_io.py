@@ -364,7 +364,9 @@ def read_windows(
     # torchcodec decodes forward between seeks: ask in time order, then restore the order.
     order = np.argsort(times, kind="stable")
     frames = video.frames_at(times[order])
-    unsorted = torch.empty_like(frames)
+    # A plain contiguous layout whatever the decoder gave (torchcodec returns a channels-first
+    # view of channels-last memory), so every source yields bit-identical model inputs.
+    unsorted = torch.empty(frames.shape, dtype=frames.dtype)
     unsorted[torch.from_numpy(order)] = frames
     return unsorted.reshape(starts.size, num_frames, *frames.shape[1:])
 

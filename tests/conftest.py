@@ -69,5 +69,5 @@ def pytest_configure(config):
 # by import so every test folder can use them.
 from tests.fixtures.hub import hf_cache, hub_api, hub_repo_id, hub_server, hub_token  # noqa: E402,F401
 from tests.fixtures.models import tiny_config, tiny_denoiser, tiny_spgn, tiny_video_encoder  # noqa: E402,F401
-from tests.fixtures.pipeline import ten_minute_video, video_files  # noqa: E402,F401
+from tests.fixtures.pipeline import ten_minute_video, tiny_pipeline, video_files  # noqa: E402,F401
 from tests.fixtures.seed_dv import aligned_dataset_dir, seed_dv_tree, small_layout  # noqa: E402,F401
