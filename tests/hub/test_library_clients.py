@@ -1,7 +1,12 @@
-"""transformers, diffusers and datasets push to and pull from the test hub, unmodified."""
+"""transformers, diffusers and datasets push to and pull from the test hub, unmodified.
+
+The project's SPGN is the transformers model (PreTrainedModel, AutoModel-registered), its
+denoiser and a tiny ModelMixin the diffusers models.
+"""
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 
 import numpy as np
@@ -32,19 +37,51 @@ class TinyConvModel(ModelMixin, ConfigMixin):
         return self.out(torch.tanh(self.conv(x)))
 
 
-def _tiny_bert(seed: int):
-    from transformers import BertConfig, BertModel
+def test_project_models_push_and_pull_through_auto_classes(
+    tiny_spgn, tiny_denoiser, hub_api, hub_repo_id, hf_cache
+):
+    from transformers import AutoModel
 
-    torch.manual_seed(seed)
-    config = BertConfig(
-        vocab_size=64,
-        hidden_size=16,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=32,
-    )
-    return BertModel(config).eval()
+    from modeling_video2eeg import EEGDenoiser, SPGNModel
+
+    spgn_repo, denoiser_repo = hub_repo_id("spgn"), hub_repo_id("denoiser")
+    tiny_spgn.push_to_hub(spgn_repo)  # transformers PreTrainedModel.push_to_hub
+    v1 = hub_api.model_info(spgn_repo).sha
+    retrained = copy.deepcopy(tiny_spgn)
+    with torch.no_grad():
+        for parameter in retrained.parameters():
+            parameter.add_(0.01)
+    retrained.push_to_hub(spgn_repo, commit_message="v2")
+    tiny_denoiser.push_to_hub(denoiser_repo)  # diffusers ModelMixin.push_to_hub
+
+    files = hub_api.list_repo_files(spgn_repo)
+    assert "model.safetensors" in files and not any(f.endswith(".bin") for f in files)
+    spgn = AutoModel.from_pretrained(spgn_repo, revision=v1, cache_dir=hf_cache).eval()
+    _assert_same_weights(AutoModel.from_pretrained(spgn_repo, cache_dir=hf_cache), retrained)
+    denoiser = EEGDenoiser.from_pretrained(denoiser_repo, cache_dir=hf_cache).eval()
+    assert isinstance(spgn, SPGNModel)
+    assert spgn.config.subject_ids == tiny_spgn.config.subject_ids
+    _assert_same_weights(spgn, tiny_spgn)
+    _assert_same_weights(denoiser, tiny_denoiser)
+    # Non-persistent buffers (electrode graph) are rebuilt, not left as meta-device garbage.
+    for (name, a), (_, b) in zip(spgn.named_buffers(), tiny_spgn.named_buffers(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
+
+    generator = torch.Generator().manual_seed(0)
+    config = tiny_spgn.config
+    tokens = torch.rand(2, config.num_frames, config.video_token_dim, generator=generator)
+    subjects = tiny_spgn.subject_index(config.subject_ids[:2])
+    emotions = tiny_spgn.emotion_ids([0, config.null_emotion_id])
+    sample = torch.randn(2, config.n_chans, config.n_times, generator=generator)
+    with torch.no_grad():
+        expected = tiny_spgn(tokens, subjects, emotions)
+        got = spgn(tokens, subjects, emotions)
+        torch.testing.assert_close(got.node_conditioning, expected.node_conditioning)
+        t = torch.tensor([10, 500])
+        torch.testing.assert_close(
+            denoiser(sample, t, got.node_conditioning, got.video_tokens).sample,
+            tiny_denoiser(sample, t, expected.node_conditioning, expected.video_tokens).sample,
+        )
 
 
 def _assert_same_weights(a: torch.nn.Module, b: torch.nn.Module) -> None:
@@ -52,29 +89,6 @@ def _assert_same_weights(a: torch.nn.Module, b: torch.nn.Module) -> None:
     assert sa.keys() == sb.keys()
     for key in sa:
         torch.testing.assert_close(sa[key], sb[key], rtol=0, atol=0, msg=key)
-
-
-def test_transformers_push_to_hub_and_from_pretrained_by_revision(hub_api, hub_repo_id, hf_cache):
-    from transformers import AutoModel
-
-    repo_id = hub_repo_id("bert")
-    first = _tiny_bert(seed=0)
-    first.push_to_hub(repo_id)
-    v1 = hub_api.model_info(repo_id).sha
-    second = _tiny_bert(seed=1)
-    second.push_to_hub(repo_id, commit_message="second weights")
-
-    files = hub_api.list_repo_files(repo_id)
-    assert "model.safetensors" in files and "config.json" in files
-    assert not any(f.endswith(".bin") for f in files)  # safetensors only
-
-    latest = AutoModel.from_pretrained(repo_id, cache_dir=hf_cache)
-    pinned = AutoModel.from_pretrained(repo_id, revision=v1, cache_dir=hf_cache)
-    _assert_same_weights(latest, second)
-    _assert_same_weights(pinned, first)
-    ids = torch.tensor([[1, 5, 9, 2]])
-    with torch.no_grad():
-        torch.testing.assert_close(pinned(ids).last_hidden_state, first(ids).last_hidden_state)
 
 
 def test_diffusers_model_push_and_pull(hub_api, hub_repo_id, hf_cache):
