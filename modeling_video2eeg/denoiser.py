@@ -248,14 +248,17 @@ class EEGDenoiser(ModelMixin, ConfigMixin):
         Samples per patch token.
     block_out_channels : sequence of int
         Width of each U-Net level; level ``l`` runs at ``n_times / patch_size / 2**l`` tokens.
+        The last level is the middle (block, cross-attention, block); every other level has
+        ``layers_per_block`` blocks on the way down and on the way up.
     layers_per_block : int
-        Residual blocks per level on the way down (and up).
+        Residual blocks per level on the way down (and up), middle excluded.
     conditioning_dim : int
         Width of the SPGN node conditioning and video tokens (``Video2EEGConfig.hidden_size``).
     attention_head_dim : int
         Width of one cross-attention head.
     attention_levels : sequence of int
-        Levels with time-aligned cross-attention (the middle block always has it).
+        Levels below the middle (``0 .. len(block_out_channels) - 2``) with an extra
+        time-aligned cross-attention after their blocks, down and up; the middle always has one.
     time_embedding_dim : int
         Width of the sinusoidal timestep code.
     prediction_type : str
@@ -308,9 +311,12 @@ class EEGDenoiser(ModelMixin, ConfigMixin):
                 f"n_times ({n_times}) must be divisible by patch_size * 2**(levels - 1) = {stride} "
                 f"(patch_size={patch_size}, {levels} levels)"
             )
-        bad_levels = [lvl for lvl in attention_levels if not 0 <= lvl < levels]
+        bad_levels = [lvl for lvl in attention_levels if not 0 <= lvl < levels - 1]
         if bad_levels:
-            raise ValueError(f"attention_levels must be in [0, {levels - 1}], got {bad_levels}")
+            raise ValueError(
+                f"attention_levels must be in [0, {levels - 2}] (the middle level "
+                f"{levels - 1} always has attention), got {bad_levels}"
+            )
         if layers_per_block < 1:
             raise ValueError(f"layers_per_block must be >= 1, got {layers_per_block}")
 
@@ -331,7 +337,7 @@ class EEGDenoiser(ModelMixin, ConfigMixin):
         self.down_blocks = nn.ModuleList()
         self.down_attentions = nn.ModuleList()
         self.downsamplers = nn.ModuleList()
-        for level, width in enumerate(widths):
+        for level, width in enumerate(widths[:-1]):
             self.down_blocks.append(
                 nn.ModuleList(
                     GraphTemporalBlock(width, conditioning_dim, dropout)
@@ -339,8 +345,7 @@ class EEGDenoiser(ModelMixin, ConfigMixin):
                 )
             )
             self.down_attentions.append(attention(level) or nn.Identity())
-            if level < levels - 1:
-                self.downsamplers.append(Downsample(width, widths[level + 1]))
+            self.downsamplers.append(Downsample(width, widths[level + 1]))
         self.mid_block1 = GraphTemporalBlock(widths[-1], conditioning_dim, dropout)
         self.mid_attention = TimeAlignedCrossAttention(
             widths[-1], conditioning_dim, attention_head_dim
@@ -472,16 +477,15 @@ class EEGDenoiser(ModelMixin, ConfigMixin):
         x = self.patch_embed(patches.permute(2, 1, 0, 3))  # (T, n_chans, B, D0)
 
         skips = []
-        for level, (blocks, attention) in enumerate(
-            zip(self.down_blocks, self.down_attentions, strict=True)
+        for blocks, attention, downsample in zip(
+            self.down_blocks, self.down_attentions, self.downsamplers, strict=True
         ):
             for block in blocks:
                 x = self._run(block, x, cond, adjacency)
             if not isinstance(attention, nn.Identity):
                 x = self._run(attention, x, tokens)
-            if level < len(self.downsamplers):
-                skips.append(x)
-                x = self.downsamplers[level](x)
+            skips.append(x)
+            x = downsample(x)
         x = self._run(self.mid_block1, x, cond, adjacency)
         x = self._run(self.mid_attention, x, tokens)
         x = self._run(self.mid_block2, x, cond, adjacency)
