@@ -1,7 +1,7 @@
 """transformers, diffusers and datasets push to and pull from the test hub, unmodified.
 
 The project's SPGN is the transformers model (PreTrainedModel, AutoModel-registered), its
-denoiser and a tiny ModelMixin the diffusers models.
+EEG denoiser the diffusers model (ModelMixin).
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ import fnmatch
 import numpy as np
 import pytest
 import torch
-from diffusers import ConfigMixin, ModelMixin
-from diffusers.configuration_utils import register_to_config
 
 from tests.hub.dataset_helpers import tiny_mp4
 
@@ -22,19 +20,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning"),
     pytest.mark.filterwarnings("ignore:The `local_dir_use_symlinks` argument is deprecated"),
 ]
-
-
-class TinyConvModel(ModelMixin, ConfigMixin):
-    """A diffusers ModelMixin the size of a unit test (n_chans in, n_chans out)."""
-
-    @register_to_config
-    def __init__(self, n_chans: int = 4, hidden: int = 8):
-        super().__init__()
-        self.conv = torch.nn.Conv1d(n_chans, hidden, 3, padding=1)
-        self.out = torch.nn.Conv1d(hidden, n_chans, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.out(torch.tanh(self.conv(x)))
 
 
 def test_project_models_push_and_pull_through_auto_classes(
@@ -89,22 +74,6 @@ def _assert_same_weights(a: torch.nn.Module, b: torch.nn.Module) -> None:
     assert sa.keys() == sb.keys()
     for key in sa:
         torch.testing.assert_close(sa[key], sb[key], rtol=0, atol=0, msg=key)
-
-
-def test_diffusers_model_push_and_pull(hub_api, hub_repo_id, hf_cache):
-    repo_id = hub_repo_id("diffusers")
-    torch.manual_seed(0)
-    model = TinyConvModel(n_chans=4, hidden=8).eval()
-    model.push_to_hub(repo_id)
-    assert {"config.json", "diffusion_pytorch_model.safetensors"} <= set(
-        hub_api.list_repo_files(repo_id)
-    )
-    pulled = TinyConvModel.from_pretrained(repo_id, cache_dir=hf_cache).eval()
-    assert pulled.config.hidden == 8
-    _assert_same_weights(pulled, model)
-    x = torch.randn(2, 4, 16, generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        torch.testing.assert_close(pulled(x), model(x), rtol=0, atol=0)
 
 
 @pytest.fixture(scope="module")
