@@ -71,3 +71,4 @@ from tests.fixtures.hub import hf_cache, hub_api, hub_repo_id, hub_server, hub_t
 from tests.fixtures.models import tiny_config, tiny_denoiser, tiny_spgn, tiny_video_encoder  # noqa: E402,F401
 from tests.fixtures.pipeline import ten_minute_video, tiny_pipeline, video_files  # noqa: E402,F401
 from tests.fixtures.seed_dv import aligned_dataset_dir, seed_dv_tree, small_layout  # noqa: E402,F401
+from tests.fixtures.training import trained_tiny_pipeline_dir  # noqa: E402,F401

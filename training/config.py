@@ -310,11 +310,11 @@ def _read_yaml(path: str | Path) -> dict[str, Any]:
     return values
 
 
-def build_argument_parser():
+def build_argument_parser(prog: str | None = None):
     """The ``HfArgumentParser`` over :class:`TrainingConfig`, plus ``--config PATH``."""
     from transformers import HfArgumentParser
 
-    parser = HfArgumentParser(TrainingConfig)
+    parser = HfArgumentParser(TrainingConfig, prog=prog)
     parser.add_argument("--config", type=str, default=None, help="YAML file of field values.")
     return parser
 

@@ -1,8 +1,8 @@
 """The DDPM training objective (ε- or v-prediction) with classifier-free emotion dropout.
 
-The forward process, the targets and the timestep sampling are diffusers' (``DDPMScheduler``
-``add_noise`` / ``get_velocity``); this module only decides what is drawn and how the error
-is averaged. All randomness comes from an explicit ``torch.Generator`` so that a training
+The forward process and the targets are diffusers' (``DDPMScheduler.add_noise``, and
+``modeling_video2eeg.diffusion_target``: ε, or ``get_velocity`` for v); this module only
+decides what is drawn and how the error is averaged. All randomness comes from an explicit ``torch.Generator`` so that a training
 step is a pure function of (weights, batch, generator state): that is what makes resuming
 bit-identical.
 """
@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import torch
 from diffusers import DDPMScheduler
+
+from modeling_video2eeg import diffusion_target
 
 ModelFn = Callable[
     [torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor
@@ -65,20 +67,6 @@ def drop_emotion(
     keep = torch.rand(emotion_ids.shape, generator=generator, device=generator.device) >= prob
     keep = keep.to(emotion_ids.device)
     return torch.where(keep, emotion_ids, torch.full_like(emotion_ids, null_emotion_id))
-
-
-def diffusion_target(
-    scheduler: DDPMScheduler, clean: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor
-) -> torch.Tensor:
-    """What the denoiser must predict: ``noise`` (ε) or diffusers' velocity (v)."""
-    prediction_type = scheduler.config.prediction_type
-    if prediction_type == "epsilon":
-        return noise
-    if prediction_type == "v_prediction":
-        return scheduler.get_velocity(clean, noise, timesteps)
-    raise ValueError(
-        f"scheduler.config.prediction_type must be 'epsilon' or 'v_prediction', got {prediction_type!r}"
-    )
 
 
 def per_sample_denoising_error(

@@ -215,9 +215,7 @@ class Video2EEGTrainer:
             self.eeg_std = np.asarray(self.spgn.config.eeg_std)
             return
 
-        from modeling_video2eeg.configuration_video2eeg import Video2EEGConfig
-        from modeling_video2eeg.denoiser import EEGDenoiser
-        from modeling_video2eeg.modeling_spgn import SPGNModel
+        from modeling_video2eeg import EEGDenoiser, SPGNModel, Video2EEGConfig
 
         self.video_encoder = self._make_video_encoder()
         model_kwargs = dict(config.model_config)
@@ -268,7 +266,7 @@ class Video2EEGTrainer:
         )
 
     def _make_video_encoder(self):
-        from modeling_video2eeg.video_encoders import LowLevelVideoEncoder, TransformersVideoEncoder
+        from modeling_video2eeg import LowLevelVideoEncoder, TransformersVideoEncoder
 
         kwargs = dict(self.config.video_encoder_config)
         if self.config.video_encoder == "low_level":
@@ -294,10 +292,15 @@ class Video2EEGTrainer:
             self.train_tokens = cache.load_or_compute(
                 self.train_ds, self.video_encoder, num_frames, show_progress=show
             )
-            self.eval_tokens = None
+            self.val_ds, self.val_tokens = None, None
             if self.eval_ds is not None:
-                self.eval_tokens = cache.load_or_compute(
-                    self.eval_ds, self.video_encoder, num_frames, show_progress=show
+                # validation uses an evenly spaced subset of the held-out split
+                n = len(self.eval_ds)
+                count = min(self.config.num_validation_samples, n)
+                index = np.unique(np.linspace(0, n - 1, count).round().astype(int))
+                self.val_ds = self.eval_ds.select(index.tolist())
+                self.val_tokens = cache.load_or_compute(
+                    self.val_ds, self.video_encoder, num_frames, show_progress=show
                 )
 
     def setup(self) -> None:
@@ -431,14 +434,9 @@ class Video2EEGTrainer:
         pipe.set_progress_bar_config(disable=True)
         return pipe
 
-    def validation_indices(self) -> np.ndarray:
-        n = len(self.eval_ds)
-        count = min(self.config.num_validation_samples, n)
-        return np.unique(np.linspace(0, n - 1, count).round().astype(int))
-
     def validate(self, model: ConditionedDenoiser, step: int, tag: str = "val") -> dict | None:
         """Generate EEG for held-out clips and score it against their real EEG (main process)."""
-        if self.eval_ds is None:
+        if self.val_ds is None:
             return None
         accelerator = self.accelerator
         metrics = None
@@ -446,12 +444,11 @@ class Video2EEGTrainer:
             from evaluation.report import evaluate
             from training.sampling import generate_eeg
 
-            index = self.validation_indices()
-            subset = self.eval_ds.select(index.tolist())
+            subset = self.val_ds
             _, _, subjects, emotions = self._condition_ids(subset)
             generated = generate_eeg(
                 self.make_pipeline(model),
-                self.eval_tokens[torch.as_tensor(index)],
+                self.val_tokens,
                 subjects,
                 emotions,
                 num_inference_steps=self.config.validation_inference_steps,
@@ -471,7 +468,7 @@ class Video2EEGTrainer:
                 seed=self.config.seed,
                 strict=False,
             )
-            record = {"step": step, "tag": tag, "n_clips": len(index), "metrics": metrics}
+            record = {"step": step, "tag": tag, "n_clips": len(subset), "metrics": metrics}
             self.result.validation.append(record)
             _atomic_write_json(self.output_dir / "validation" / f"{tag}-step-{step}.json", record)
             if accelerator.log_with:
@@ -625,8 +622,12 @@ class Video2EEGTrainer:
         )
 
     def run(self) -> TrainingResult:
-        """Everything: setup, resume, supervised loop, self-play, save, push."""
+        """Everything: :meth:`setup`, then :meth:`fit`."""
         self.setup()
+        return self.fit()
+
+    def fit(self) -> TrainingResult:
+        """After :meth:`setup`: resume, supervised loop, self-play, save, validate, push."""
         progress = self.maybe_resume()
         progress = self.train_supervised(progress)
         self.result.global_step = progress.global_step

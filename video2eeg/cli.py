@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "video2eeg.hub_commands",
     "video2eeg.data_commands",
     "video2eeg.evaluate_command",
+    "video2eeg.train_commands",
 )
 
 

@@ -8,9 +8,9 @@ import pytest
 import torch
 from diffusers import DDPMScheduler
 
+from modeling_video2eeg import diffusion_target
 from training.diffusion_loss import (
     diffusion_loss,
-    diffusion_target,
     draw_noise,
     drop_emotion,
     per_sample_denoising_error,
