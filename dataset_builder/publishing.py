@@ -178,7 +178,9 @@ def push_dataset_folder(
     token: str | None = None,
     endpoint: str | None = None,
 ) -> PushResult:
-    """Push a dataset folder (Parquet shards, its ``README.md`` card, ``figures/``) as one commit.
+    """Push a dataset folder as one commit: its Parquet shards, ``README.md`` card, images in
+    ``figures/`` and ``*.json`` files at its root (e.g. ``evaluation.json``; hidden state files
+    such as ``.align_state.json`` stay local).
 
     Parameters
     ----------
@@ -218,6 +220,12 @@ def push_dataset_folder(
     _check_card_has_no_token(card_text, api)
     additions = [CommitOperationAdd(s.path, str(root / s.path)) for s in shards]
     additions += [CommitOperationAdd(f, str(root / f)) for f in _figures(root)]
+    # Supporting metadata next to the card (e.g. the generation job's evaluation.json).
+    additions += [
+        CommitOperationAdd(p.name, str(p))
+        for p in sorted(root.glob("*.json"))
+        if not p.name.startswith(".")
+    ]
     additions.append(CommitOperationAdd(CARD_FILENAME, card_text.encode("utf-8")))
     n_rows = sum(s.num_rows for s in shards)
     return _push(

@@ -36,12 +36,15 @@ def test_pushed_dataset_loads_back_with_same_eeg_and_video(
     from huggingface_hub import DatasetCard
 
     repo_id = hub_repo_id("pushed")
+    (dataset_folder / "evaluation.json").write_text('{"fid": 1.5}')
+    (dataset_folder / ".align_state.json").write_text("{}")  # local resume state: not published
     result = push_dataset_folder(dataset_folder, repo_id)
     assert result.created_commit
     assert result.commit_oid == hub_api.dataset_info(repo_id).sha
     assert _remote_files(hub_api, repo_id) == {
         ".gitattributes",
         "README.md",
+        "evaluation.json",
         "figures/psd.png",
         *TRAIN_SHARDS,
         *TEST_SHARDS,
