@@ -169,16 +169,28 @@ def generated_features(emotion_labels: Sequence[str], n_chans: int, n_times: int
 
 
 def pipeline_revision(path: str | Path) -> str:
-    """Content hash of a saved pipeline folder (its JSON configs and weight files).
+    """Content hash of a saved pipeline folder: ``model_index.json`` and its components' files.
 
     For a Hub snapshot the commit id is the better revision; a local folder has none, so this
-    records exactly which weights generated the data.
+    records exactly which weights generated the data (other files in the folder, such as
+    training checkpoints, do not count).
     """
     root = Path(path)
+    index = root / "model_index.json"
+    if not index.is_file():
+        raise FileNotFoundError(f"{root} is not a saved pipeline: no model_index.json")
+    components = [k for k in json.loads(index.read_text("utf-8")) if not k.startswith("_")]
+    files = [
+        index,
+        *sorted(
+            p
+            for name in components
+            if (root / name).is_dir()
+            for p in (root / name).rglob("*")
+            if p.is_file()
+        ),
+    ]
     digest = hashlib.sha256()
-    files = sorted(
-        p for p in root.rglob("*") if p.is_file() and p.suffix in (".json", ".safetensors")
-    )
     for file in files:
         digest.update(file.relative_to(root).as_posix().encode() + b"\0")
         with file.open("rb") as handle:
@@ -429,3 +441,152 @@ def generate_dataset(
 def _bounds(plan: GenerationPlan, shard: int) -> tuple[int, int]:
     size = plan.settings.rows_per_shard
     return shard * size, min((shard + 1) * size, plan.num_rows)
+
+
+@dataclass
+class FinalizeResult:
+    """What :func:`finalize_generation` wrote."""
+
+    card_path: Path
+    report_path: Path | None
+    figures: list[Path]
+    num_rows: int
+    note: str = ""
+
+
+def missing_shards(out_dir: str | Path, plan: GenerationPlan) -> list[str]:
+    """Shards of ``plan`` not (completely) in ``out_dir``."""
+    data_dir = Path(out_dir) / DATA_DIR
+    return [
+        plan.shard_name(k)
+        for k in range(plan.num_shards)
+        if not shard_is_complete(data_dir / plan.shard_name(k), plan.shard_rows(k))
+    ]
+
+
+def _evaluation_sample(out: Path, plan: GenerationPlan, max_rows: int, seed: int):
+    """Up to ``max_rows`` generated rows (spread over all shards) and the matching real EEG.
+
+    Returns ``None`` when the source has no real EEG for any sampled (clip, subject).
+    Only these rows are held in memory, whatever the size of the dataset.
+    """
+    rng = np.random.default_rng(seed)
+    picked = np.sort(rng.choice(plan.num_rows, size=min(max_rows, plan.num_rows), replace=False))
+    size = plan.settings.rows_per_shard
+    generated, gen_subjects, gen_emotions, gen_keys = [], [], [], []
+    real, real_subjects, real_keys = [], [], []
+    seen: set[tuple[str, int]] = set()
+    for shard in np.unique(picked // size):
+        local = picked[picked // size == shard] - shard * size
+        table = pq.read_table(
+            out / DATA_DIR / plan.shard_name(int(shard)),
+            columns=["eeg", "subject", "emotion", "clip_key"],
+        ).take(local)
+        eeg = np.stack([np.asarray(e, dtype=np.float32) for e in table.column("eeg").to_pylist()])
+        generated.append(eeg)
+        gen_subjects += table.column("subject").to_pylist()
+        gen_emotions += table.column("emotion").to_pylist()
+        gen_keys += table.column("clip_key").to_pylist()
+    by_key = {s.key: s for s in plan.stimuli.stimuli}
+    for key, subject in zip(gen_keys, gen_subjects, strict=True):
+        if (key, subject) in seen:
+            continue
+        seen.add((key, subject))
+        clip = plan.stimuli.real_eeg(by_key[key], subject)
+        if clip is not None:
+            real.append(clip)
+            real_subjects.append(subject)
+            real_keys.append(key)
+    if len(real) < 2:
+        return None
+    return (
+        np.stack(real),
+        {"subject": np.asarray(real_subjects)},
+        np.asarray(real_keys),
+        np.concatenate(generated),
+        {"subject": np.asarray(gen_subjects), "emotion": np.asarray(gen_emotions)},
+        np.asarray(gen_keys),
+    )
+
+
+def finalize_generation(
+    out_dir: str | Path,
+    plan: GenerationPlan,
+    *,
+    pipeline_id: str,
+    revision: str,
+    repo_id: str | None = None,
+    evaluate: bool = True,
+    max_eval_rows: int = 2000,
+    pretty_name: str = "Video2EEG generated video-EEG-emotion dataset",
+) -> FinalizeResult:
+    """Check every shard is there, evaluate against real EEG when the source has it, write the card.
+
+    Evaluation compares a sample of generated rows with the real EEG of the same subjects
+    watching the same clips (SEED-DV trees and aligned datasets have it; a plain video folder
+    does not, and the card says so). The report goes to ``evaluation.json``, the figures to
+    ``figures/``, and the card (``README.md``, YAML ``configs`` matching the shards) embeds them.
+
+    Raises
+    ------
+    RuntimeError
+        If shards are missing (a rank failed): rerun the same command to complete them.
+    """
+    from evaluation.figures import write_figures
+    from evaluation.report import evaluate as run_evaluation
+    from evaluation.report import headline, write_report
+    from hub_cards import DataProvenance, copy_figures, dataset_card_for_folder
+
+    out = Path(out_dir)
+    missing = missing_shards(out, plan)
+    if missing:
+        raise RuntimeError(
+            f"{len(missing)} of {plan.num_shards} shards are missing or incomplete in {out} "
+            f"(first: {missing[0]}); rerun the same generate command to complete them"
+        )
+    report_path, figures, note = None, [], ""
+    sample = _evaluation_sample(out, plan, max_eval_rows, plan.settings.seed) if evaluate else None
+    if sample is not None:
+        real, labels_real, keys_real, generated, labels_gen, keys_gen = sample
+        report = run_evaluation(
+            real,
+            generated,
+            labels_real=labels_real,
+            labels_generated=labels_gen,
+            clip_keys_real=keys_real,
+            clip_keys_generated=keys_gen,
+            seed=plan.settings.seed,
+            strict=False,
+        )
+        report_path = write_report(report, out / "evaluation.json")
+        figures = write_figures(real, generated, out / "figures")
+        rows = [r for r in headline(report) if isinstance(r["value"], int | float)]
+        note = (
+            f"Evaluation: {len(generated)} generated rows against {len(real)} real clips of the "
+            "same subjects and stimuli (full report in `evaluation.json`).\n\n"
+            "| metric | value | ideal |\n|---|---|---|\n"
+            + "".join(f"| {r['name']} | {r['value']:.4g} | {r['ideal']} |\n" for r in rows)
+        )
+    elif evaluate:
+        note = "No real EEG is available for these stimuli, so the data was not evaluated."
+    provenance = DataProvenance(
+        kind="generated",
+        emotion_source="the emotion each row's EEG was generated for (conditioning)",
+        seeds={"generation base seed": plan.settings.seed},
+        generator_model=pipeline_id,
+        generator_revision=revision,
+        source_dataset=plan.stimuli.description,
+        notes=note,
+    )
+    card = dataset_card_for_folder(
+        out,
+        repo_id=repo_id or out.name,
+        pretty_name=pretty_name,
+        provenance=provenance,
+        figures=copy_figures(figures, out) if figures else (),
+    )
+    card_path = out / "README.md"
+    tmp = card_path.with_name(f".README.md.tmp-{os.getpid()}")
+    card.save(tmp)
+    os.replace(tmp, card_path)
+    return FinalizeResult(card_path, report_path, figures, plan.num_rows, note)

@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "video2eeg.data_commands",
     "video2eeg.evaluate_command",
     "video2eeg.train_commands",
+    "video2eeg.generate_command",
 )
 
 
