@@ -50,7 +50,7 @@ from dataset_builder.features import (
 from dataset_builder.layout import SEEDDVLayout
 from dataset_builder.reader import Recording, SEEDDVReader, infer_layout
 from dataset_builder.simulator import load_ground_truth
-from dataset_builder.video_clips import BlockVideoReader, encode_mp4_bytes
+from dataset_builder.video_clips import BlockVideoReader, encode_frames_mp4
 
 WRITER_VERSION = 1
 STATE_FILE = ".align_state.json"
@@ -277,15 +277,9 @@ class ClipRowFactory:
             ) as video:
                 for position in range(lay.n_concepts):
                     for repetition in range(lay.n_repetitions):
-                        frames = video.read(*lay.clip_frame_range(position, repetition))
-                        # yuv420p needs even sizes: drop a last odd row/column.
-                        h, w = (
-                            frames.shape[1] - frames.shape[1] % 2,
-                            frames.shape[2] - frames.shape[2] % 2,
-                        )
-                        videos.append(
-                            encode_mp4_bytes(frames[:, :h, :w], lay.fps, crf=self.video_crf)
-                        )
+                        # Decoded yuv420p frames go straight to the encoder (no RGB trip).
+                        frames = video.read_frames(*lay.clip_frame_range(position, repetition))
+                        videos.append(encode_frames_mp4(frames, lay.fps, crf=self.video_crf))
             self._cached_block, self._cached_videos = block, videos
         return self._cached_videos
 

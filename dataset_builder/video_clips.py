@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -135,13 +136,33 @@ def encode_mp4_bytes(
     Frame ``i`` gets the timestamp ``i / fps``, so a clip starts at 0 s.
     """
     frames = _check_frames(frames)
+    return encode_frames_mp4(
+        [av.VideoFrame.from_ndarray(frame, format="rgb24") for frame in frames], fps, crf, preset
+    )
+
+
+def encode_frames_mp4(
+    frames: Sequence[av.VideoFrame], fps: float, crf: int = 18, preset: str = "veryfast"
+) -> bytes:
+    """Encode PyAV frames (e.g. decoded ones, no RGB round trip) into an in-memory H.264 mp4.
+
+    Frames are re-timed to ``i / fps`` and their picture types cleared, so x264 places
+    keyframes itself (a decoded P-frame must not force anything in the new stream).
+    """
+    if not frames:
+        raise ValueError("no frames to encode")
+    width, height = frames[0].width, frames[0].height
+    if width % 2 or height % 2:
+        raise ValueError(f"yuv420p needs even height and width, got {width}x{height}")
+    time_base = 1 / _rate(fps)
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format="mp4") as container:
-        stream = _add_h264_stream(container, fps, frames.shape[2], frames.shape[1], crf, preset)
+        stream = _add_h264_stream(container, fps, width, height, crf, preset)
         for i, frame in enumerate(frames):
-            video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
-            video_frame.pts = i
-            container.mux(stream.encode(video_frame))
+            frame.pts = i
+            frame.time_base = time_base
+            frame.pict_type = av.video.frame.PictureType.NONE
+            container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
     return buffer.getvalue()
 
@@ -242,8 +263,40 @@ class BlockVideoReader:
         rgb = self._reformatter.reformat(frame, format="rgb24", width=width, height=height)
         return rgb.to_ndarray()
 
+    def read_frames(self, start: int, stop: int) -> list[av.VideoFrame]:
+        """Frames ``[start, stop)`` as decoded PyAV frames in ``yuv420p`` (rescaled if asked).
+
+        Odd sizes are cut down to even ones (yuv420p); handing these straight to
+        :func:`encode_frames_mp4` avoids a YUV -> RGB -> YUV round trip.
+
+        Raises
+        ------
+        VideoTooShortError
+            If the video ends before ``stop``; the message gives the frame count found.
+        """
+        if not 0 <= start < stop:
+            raise ValueError(f"need 0 <= start < stop, got start={start}, stop={stop}")
+        if self._frames is None or start < self._next:
+            self._open()
+        out = []
+        for frame in self._frames:
+            index = self._next
+            self._next += 1
+            if index >= start:
+                width, height = self.size if self.size is not None else (frame.width, frame.height)
+                out.append(
+                    self._reformatter.reformat(
+                        frame, format="yuv420p", width=width - width % 2, height=height - height % 2
+                    )
+                )
+                if self._next >= stop:
+                    return out
+        raise VideoTooShortError(
+            f"{self.path} has {self._next} frames; frames [{start}, {stop}) were requested"
+        )
+
     def read(self, start: int, stop: int) -> np.ndarray:
-        """Frames ``[start, stop)`` as ``uint8 (stop - start, height, width, 3)``.
+        """Frames ``[start, stop)`` as RGB ``uint8 (stop - start, height, width, 3)``.
 
         Raises
         ------
