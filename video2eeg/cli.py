@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "video2eeg.evaluate_command",
     "video2eeg.train_commands",
     "video2eeg.generate_command",
+    "video2eeg.demo_command",
 )
 
 
