@@ -2,30 +2,29 @@
 
 ``pipe.save_pretrained(dir)`` writes weights and a ``model_index.json`` that names our classes
 by module path (``["modeling_video2eeg.modeling_spgn", "SPGNModel"]``): loading it needs this
-package installed and imported (``Video2EEGPipeline.from_pretrained(dir)``).
-:func:`save_self_contained` additionally copies the code into the repository in the layout
-diffusers' remote-code loader expects, so that anyone can run::
+package (``Video2EEGPipeline.from_pretrained(dir_or_repo_id)``). :func:`save_self_contained`
+also writes the code, in the layout of diffusers' custom pipelines and custom components, so
+that anyone can run::
 
     from diffusers import DiffusionPipeline
     pipe = DiffusionPipeline.from_pretrained(repo_or_dir, trust_remote_code=True)
 
-Layout written (``<m>`` = every bundled module)::
+Layout written::
 
-    model_index.json            "_class_name": ["video2eeg_pipeline", "Video2EEGPipeline"],
-                                "spgn": ["video2eeg_spgn", "SPGNModel"], ...
-    video2eeg_pipeline.py       entry module of the pipeline class
-    <m>.py ...                  the bundled modules, flattened into one namespace
-    spgn/video2eeg_spgn.py      entry module of the component class, next to its weights
-    spgn/<m>.py ...             (the same bundled modules)
-    ...
+    model_index.json                    "_class_name": ["video2eeg_pipeline", "Video2EEGPipeline"]
+                                        "spgn": ["video2eeg_spgn", "SPGNModel"], ...
+    video2eeg_pipeline.py               the pipeline class and all the code it needs
+    spgn/video2eeg_spgn.py              the SPGN class and all the code it needs, next to
+    spgn/config.json, model.safetensors its config and weights
+    denoiser/video2eeg_denoiser.py, video_encoder/video2eeg_video_encoder.py  likewise
 
-Bundling: starting from the modules defining the pipeline and component classes, every module
-of our packages they import (transitively) is copied, with its imports of our packages rewritten
-to relative imports of the flattened files (``from modeling_video2eeg.montage import make_info``
-→ ``from .montage import make_info``; names imported from a package ``__init__`` are resolved to
-the module that defines them). diffusers copies into its module cache only the files an entry
-module imports *directly* when loading from a local folder, so each entry module imports every
-bundled module.
+Each ``.py`` file is **one self-contained module**: the module defining the class plus every
+module of our packages it imports (transitively), concatenated in dependency order, with the
+imports between them removed (``from .montage import make_info`` becomes nothing: ``make_info``
+is defined above in the same file; ``import ... as alias`` becomes ``alias = name``). One file
+per component is what diffusers fetches from the Hub for a component folder that holds
+weights (``<folder>/<module>.py`` only), so nothing else may be needed. Bundling refuses
+modules whose top-level names would clash.
 """
 
 from __future__ import annotations
@@ -45,7 +44,7 @@ FIRST_PARTY: tuple[str, ...] = ("pipelines", "modeling_video2eeg")
 """Top-level packages whose modules are bundled (imports of anything else are left alone)."""
 
 PIPELINE_ENTRY = "video2eeg_pipeline"
-"""Module name of the pipeline's entry file at the repository root."""
+"""Module name of the pipeline's file at the repository root."""
 
 
 def save_self_contained(
@@ -90,71 +89,58 @@ def save_self_contained(
 
 def _write_repository(pipeline, folder: Path) -> None:
     pipeline.save_pretrained(folder, safe_serialization=True)
-    components = {
-        name: component
-        for name, component in pipeline.components.items()
-        if component is not None and _is_first_party(type(component).__module__)
-    }
-    roots = [type(pipeline).__module__] + [type(c).__module__ for c in components.values()]
-    flat, bundle = bundle_modules(roots)
-
     index_path = folder / "model_index.json"
     model_index = json.loads(index_path.read_text())
-    pipeline_module = flat[type(pipeline).__module__]
-    _write_bundle(folder, bundle, PIPELINE_ENTRY, pipeline_module, type(pipeline).__name__)
-    model_index["_class_name"] = [PIPELINE_ENTRY, type(pipeline).__name__]
-    for name, component in components.items():
-        # A component folder needs only its own class's modules.
-        component_flat, component_bundle = bundle_modules([type(component).__module__])
+
+    pipeline_class = type(pipeline)
+    source = bundle_module(pipeline_class.__module__, pipeline_class.__name__)
+    _atomic_write_text(folder / f"{PIPELINE_ENTRY}.py", source)
+    model_index["_class_name"] = [PIPELINE_ENTRY, pipeline_class.__name__]
+    for name, component in pipeline.components.items():
+        if component is None or not _is_first_party(type(component).__module__):
+            continue  # diffusers / transformers classes load as usual
+        component_class = type(component)
         entry = f"video2eeg_{name}"
-        module = component_flat[type(component).__module__]
-        _write_bundle(folder / name, component_bundle, entry, module, type(component).__name__)
-        model_index[name] = [entry, type(component).__name__]
+        source = bundle_module(component_class.__module__, component_class.__name__)
+        _atomic_write_text(folder / name / f"{entry}.py", source)
+        model_index[name] = [entry, component_class.__name__]
     _atomic_write_text(index_path, json.dumps(model_index, indent=2, sort_keys=True) + "\n")
 
 
-def bundle_modules(roots: list[str]) -> tuple[dict[str, str], dict[str, str]]:
-    """Sources of ``roots`` and every first-party module they import, imports rewritten.
+def bundle_module(module_name: str, class_name: str | None = None) -> str:
+    """One self-contained module: ``module_name`` and the first-party modules it imports.
+
+    Parameters
+    ----------
+    module_name : str
+        The module to bundle (e.g. ``"modeling_video2eeg.modeling_spgn"``).
+    class_name : str, optional
+        Named in the header as what the file provides.
 
     Returns
     -------
-    flat : dict
-        Module name -> file stem in the flat bundle.
-    sources : dict
-        File stem -> rewritten source.
+    str
+        Python source; modules in dependency order (dependencies first).
     """
-    seen: dict[str, str] = {}
-    todo = list(roots)
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
+    order = _dependency_order(module_name)
+    parts = []
+    bound: dict[str, tuple[str, object]] = {}
+    for name in order:
         module = importlib.import_module(name)
         source = inspect.getsource(module)
-        seen[name] = source
-        todo.extend(dep for dep in _imports(module, source) if dep not in seen)
-    flat = _flat_names(seen)
-    sources = {
-        flat[name]: _rewrite(importlib.import_module(name), source, flat)
-        for name, source in seen.items()
-    }
-    return flat, sources
-
-
-def _flat_names(modules) -> dict[str, str]:
-    """Module name -> file stem in the flat bundle; raises on two modules with one stem."""
-    flat: dict[str, str] = {}
-    for name in modules:
-        stem = name.rsplit(".", 1)[-1]
-        if stem == "__init__" or _is_package(name):
-            raise ValueError(f"cannot bundle package __init__ module {name!r}")
-        clash = [other for other, s in flat.items() if s == stem]
-        if clash:
-            raise ValueError(
-                f"modules {clash[0]!r} and {name!r} would both be bundled as {stem}.py"
-            )
-        flat[name] = stem
-    return flat
+        body = _strip(module, source)
+        _check_names(module, body, bound)
+        parts.append(f"\n# {'-' * 20} {name} {'-' * 20}\n{body}")
+    provides = f" (provides {class_name})" if class_name else ""
+    header = (
+        f'"""Self-contained code of {module_name}{provides}, for a video2eeg Hub repository.\n\n'
+        "Written by pipelines.hub_export from the modules "
+        + ", ".join(order)
+        + ",\nconcatenated in dependency order with the imports between them removed. Load the\n"
+        'repository with DiffusionPipeline.from_pretrained(..., trust_remote_code=True)."""\n\n'
+        "from __future__ import annotations\n"
+    )
+    return header + "".join(parts)
 
 
 def _is_first_party(module_name: str) -> bool:
@@ -162,7 +148,8 @@ def _is_first_party(module_name: str) -> bool:
 
 
 def _is_package(module_name: str) -> bool:
-    return hasattr(sys.modules.get(module_name) or importlib.import_module(module_name), "__path__")
+    module = sys.modules.get(module_name) or importlib.import_module(module_name)
+    return hasattr(module, "__path__")
 
 
 def _absolute(module: ModuleType, node: ast.ImportFrom) -> str:
@@ -180,7 +167,7 @@ def _targets(module: ModuleType, node: ast.ImportFrom) -> list[tuple[str, str, s
     for alias in node.names:
         if alias.name == "*":
             raise ValueError(
-                f"{module.__name__}: star imports from {source_module} can't be bundled"
+                f"{module.__name__}: star import from {source_module} can't be bundled"
             )
         if not _is_package(source_module):
             out.append((source_module, alias.name, alias.asname))
@@ -202,26 +189,30 @@ def _defining_module(package: ModuleType, name: str, value) -> str:
     if isinstance(owner, str) and owner.startswith(package.__name__ + "."):
         return owner
     for module_name, module in sorted(sys.modules.items()):
-        if (
-            not module_name.startswith(package.__name__ + ".")
-            or getattr(module, name, None) is not value
-        ):
+        if not module_name.startswith(package.__name__ + "."):
             continue
-        tree = ast.parse(inspect.getsource(module))
-        for statement in tree.body:
-            targets = []
-            if isinstance(statement, ast.Assign):
-                targets = [t.id for t in statement.targets if isinstance(t, ast.Name)]
-            elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-                targets = [statement.target.id]
-            if name in targets:
-                return module_name
+        if getattr(module, name, None) is not value:
+            continue
+        if name in _top_level_definitions(ast.parse(inspect.getsource(module))):
+            return module_name
     raise ValueError(f"cannot find the module of {package.__name__} that defines {name!r}")
 
 
-def _imports(module: ModuleType, source: str) -> list[str]:
-    deps = []
-    for node in ast.walk(ast.parse(source)):
+def _top_level_definitions(tree: ast.Module) -> set[str]:
+    names = set()
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(statement.name)
+        elif isinstance(statement, ast.Assign):
+            names.update(t.id for t in statement.targets if isinstance(t, ast.Name))
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            names.add(statement.target.id)
+    return names
+
+
+def _first_party_imports(module: ModuleType, tree: ast.Module) -> list[ast.ImportFrom]:
+    nodes = []
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if _is_first_party(alias.name):
@@ -230,62 +221,95 @@ def _imports(module: ModuleType, source: str) -> list[str]:
                         "'from ... import ...'"
                     )
         elif isinstance(node, ast.ImportFrom) and _is_first_party(_absolute(module, node)):
-            deps.extend(target for target, _, _ in _targets(module, node))
-    return deps
+            nodes.append(node)
+    return nodes
 
 
-def _rewrite(module: ModuleType, source: str, flat: dict[str, str]) -> str:
-    """Replace first-party ``from`` imports with relative imports of the flat modules."""
+def _dependency_order(root: str) -> list[str]:
+    """``root`` and its first-party dependencies, dependencies first (depth-first post-order)."""
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        if name in visiting:
+            raise ValueError(f"import cycle through {name!r} can't be bundled into one file")
+        if _is_package(name):
+            raise ValueError(f"cannot bundle package __init__ module {name!r}")
+        visiting.add(name)
+        module = importlib.import_module(name)
+        tree = ast.parse(inspect.getsource(module))
+        for node in _first_party_imports(module, tree):
+            for target, _, _ in _targets(module, node):
+                visit(target)
+        visiting.discard(name)
+        order.append(name)
+
+    visit(root)
+    return order
+
+
+def _strip(module: ModuleType, source: str) -> str:
+    """Remove ``from __future__``, first-party imports and ``__all__`` from a module's source.
+
+    A first-party ``from x import a as b`` becomes ``b = a``; a removed import that was the only
+    statement of a block becomes ``pass``.
+    """
+    tree = ast.parse(source)
     lines = source.splitlines(keepends=True)
-    edits = []
-    for node in ast.walk(ast.parse(source)):
-        if not isinstance(node, ast.ImportFrom) or not _is_first_party(_absolute(module, node)):
-            continue
-        grouped: dict[str, list[str]] = {}
-        for target, name, asname in _targets(module, node):
-            grouped.setdefault(flat[target], []).append(f"{name} as {asname}" if asname else name)
+    edits: list[tuple[int, int, str]] = []
+
+    def replace(node: ast.stmt, text_lines: list[str]) -> None:
         first, last = node.lineno - 1, node.end_lineno - 1
         prefix = lines[first][: node.col_offset]
         suffix = lines[last][node.end_col_offset :]
         if prefix.strip() or (suffix.strip() and not suffix.strip().startswith("#")):
-            raise ValueError(f"{module.__name__}:{node.lineno}: import must be on lines of its own")
-        new = "".join(
-            f"{prefix}from .{stem} import {', '.join(names)}\n" for stem, names in grouped.items()
-        )
-        edits.append((first, last, new))
+            raise ValueError(f"{module.__name__}:{node.lineno}: statement must be on its own lines")
+        edits.append((first, last, "".join(f"{prefix}{text}\n" for text in text_lines)))
+
+    for node in _first_party_imports(module, tree):
+        aliases = [f"{asname} = {name}" for _, name, asname in _targets(module, node) if asname]
+        replace(node, aliases or ([] if node.col_offset == 0 else ["pass"]))
+    for node in tree.body:
+        if (isinstance(node, ast.ImportFrom) and node.module == "__future__") or (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
+        ):
+            replace(node, [])
     for first, last, new in sorted(edits, reverse=True):
         lines[first : last + 1] = [new]
-    header = f"# Bundled from {module.__name__} by pipelines.hub_export; imports made relative.\n"
-    return header + "".join(lines)
+    return "".join(lines)
 
 
-def _entry_source(bundle: dict[str, str], module: str, class_name: str) -> str:
-    imports = "".join(
-        f"from .{stem} import __name__ as _{stem}  # noqa: F401\n"
-        for stem in sorted(bundle)
-        if stem != module
-    )
-    return (
-        '"""Entry module of a self-contained video2eeg repository (written by\n'
-        "pipelines.hub_export). Load with DiffusionPipeline.from_pretrained(...,\n"
-        "trust_remote_code=True).\n\n"
-        "diffusers copies into its module cache only the files an entry module imports\n"
-        'directly, so every bundled module is imported here."""\n\n'
-        f"{imports}from .{module} import {class_name}\n\n"
-        f'__all__ = ["{class_name}"]\n'
-    )
+def _check_names(module: ModuleType, body: str, bound: dict[str, tuple[str, object]]) -> None:
+    """Refuse a module whose top-level names would rebind another bundled module's names.
 
-
-def _write_bundle(
-    folder: Path, bundle: dict[str, str], entry: str, module: str, class_name: str
-) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for stem, source in bundle.items():
-        _atomic_write_text(folder / f"{stem}.py", source)
-    _atomic_write_text(folder / f"{entry}.py", _entry_source(bundle, module, class_name))
+    ``bound`` maps each top-level name bound so far to ``(module name, object)``, the object
+    being what the name refers to in the live module. Two modules may bind a name to the same
+    object (``import torch`` in both); any other double binding would change what one of them
+    sees once they share a namespace.
+    """
+    tree = ast.parse(body)
+    names: set[str] = set(_top_level_definitions(tree))
+    for statement in tree.body:
+        if isinstance(statement, ast.Import):
+            names.update(alias.asname or alias.name.split(".")[0] for alias in statement.names)
+        elif isinstance(statement, ast.ImportFrom):
+            names.update(alias.asname or alias.name for alias in statement.names)
+    for name in sorted(names):
+        value = module.__dict__.get(name, object())
+        previous = bound.get(name)
+        if previous is not None and previous[1] is not value:
+            raise ValueError(
+                f"bundling {module.__name__}: top-level name {name!r} is also bound, to another "
+                f"object, in {previous[0]}; rename one of them"
+            )
+        bound[name] = (module.__name__, value)
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

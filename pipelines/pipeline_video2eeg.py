@@ -25,14 +25,13 @@ import numpy as np
 import torch
 from diffusers import DiffusionPipeline
 from diffusers.callbacks import MultiPipelineCallbacks, PipelineCallback
+from diffusers.models.modeling_utils import ModelMixin
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import randn_tensor
+from transformers import PreTrainedModel
 
-from modeling_video2eeg.denoiser import EEGDenoiser
-from modeling_video2eeg.modeling_spgn import SPGNModel
 from modeling_video2eeg.montage import make_info
-from modeling_video2eeg.video_encoders import LowLevelVideoEncoder, TransformersVideoEncoder
 
 from .long_video import (
     DEFAULT_OVERLAP,
@@ -119,15 +118,39 @@ class Video2EEGPipeline(DiffusionPipeline):
 
     def __init__(
         self,
-        video_encoder: LowLevelVideoEncoder | TransformersVideoEncoder,
-        spgn: SPGNModel,
-        denoiser: EEGDenoiser,
+        video_encoder: ModelMixin,
+        spgn: PreTrainedModel,
+        denoiser: ModelMixin,
         scheduler: SchedulerMixin,
     ):
         super().__init__()
         _unclip(scheduler)
         self.register_modules(
             video_encoder=video_encoder, spgn=spgn, denoiser=denoiser, scheduler=scheduler
+        )
+
+    @classmethod
+    def download(cls, pretrained_model_name: str, **kwargs: Any) -> str:
+        """Fetch a pipeline repository from the Hub and return its local snapshot folder.
+
+        ``from_pretrained(repo_id)`` calls this. diffusers' own ``download`` refuses the
+        ``model_index.json`` entries that name our component classes by module path
+        (``["modeling_video2eeg.modeling_spgn", "SPGNModel"]``): they are neither diffusers /
+        transformers classes nor files in the repository. The classes come from this package,
+        so only configs and safetensors weights are fetched (never pickles).
+        """
+        from huggingface_hub import snapshot_download
+
+        hub_kwargs = {
+            key: kwargs[key]
+            for key in ("cache_dir", "force_download", "local_files_only", "token", "revision")
+            if kwargs.get(key) is not None
+        }
+        return snapshot_download(
+            pretrained_model_name,
+            allow_patterns=["model_index.json", "*/*.json", "*/*.safetensors"],
+            library_name="diffusers",
+            **hub_kwargs,
         )
 
     # ------------------------------------------------------------------ geometry

@@ -8,11 +8,13 @@ import re
 import subprocess
 import sys
 import textwrap
+import types
 
 import numpy as np
 import pytest
 import torch
 
+from modeling_video2eeg import SPGNModel
 from pipelines import Video2EEGPipeline, hub_export, save_self_contained
 
 STEPS = 2
@@ -90,11 +92,19 @@ def test_self_contained_export_loads_with_remote_code_in_a_clean_process(
     index = json.loads((folder / "model_index.json").read_text())
     assert index["_class_name"] == ["video2eeg_pipeline", "Video2EEGPipeline"]
     assert index["spgn"] == ["video2eeg_spgn", "SPGNModel"]
-    assert (folder / "video2eeg_pipeline.py").is_file()
-    assert (folder / "spgn" / "video2eeg_spgn.py").is_file()
-    absolute_import = re.compile(r"^\s*(from|import)\s+(modeling_video2eeg|pipelines)\b", re.M)
+    assert index["denoiser"] == ["video2eeg_denoiser", "EEGDenoiser"]
+    assert index["video_encoder"] == ["video2eeg_video_encoder", "LowLevelVideoEncoder"]
+    # One self-contained module per class: all diffusers fetches from the Hub for a component.
+    code = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.py"))
+    assert code == [
+        "denoiser/video2eeg_denoiser.py",
+        "spgn/video2eeg_spgn.py",
+        "video2eeg_pipeline.py",
+        "video_encoder/video2eeg_video_encoder.py",
+    ]
+    first_party_import = re.compile(r"^\s*(from|import)\s+(\.|modeling_video2eeg|pipelines)", re.M)
     for source in folder.rglob("*.py"):
-        assert not absolute_import.search(source.read_text()), source
+        assert not first_party_import.search(source.read_text()), source
 
     script = tmp_path / "load.py"
     script.write_text(_LOAD_WITHOUT_OUR_PACKAGES)
@@ -125,10 +135,10 @@ def test_export_refuses_a_non_empty_folder_and_leaves_nothing_on_failure(
         save_self_contained(tiny_pipeline, occupied)
     assert [p.name for p in occupied.iterdir()] == ["keep.txt"]
 
-    def broken(roots):
+    def broken(*args):
         raise RuntimeError("simulated failure while bundling")
 
-    monkeypatch.setattr(hub_export, "bundle_modules", broken)
+    monkeypatch.setattr(hub_export, "bundle_module", broken)
     with pytest.raises(RuntimeError, match="simulated"):
         save_self_contained(tiny_pipeline, tmp_path / "new")
     with pytest.raises(RuntimeError, match="simulated"):
@@ -138,15 +148,34 @@ def test_export_refuses_a_non_empty_folder_and_leaves_nothing_on_failure(
     assert [p.name for p in occupied.iterdir()] == ["keep.txt"]
 
 
-def test_bundled_imports_are_rewritten_to_the_defining_modules():
-    flat, sources = hub_export.bundle_modules(["pipelines.pipeline_video2eeg"])
-    assert flat["modeling_video2eeg.montage"] == "montage"
-    pipeline_source = sources["pipeline_video2eeg"]
-    assert "from .montage import make_info" in pipeline_source
-    assert "from .video_io import" in pipeline_source
-    # The modules the models import are bundled too (the SPGN imports its config and montage).
-    assert {"configuration_video2eeg", "modeling_spgn", "denoiser", "video_encoders"} <= set(
-        sources
+def test_bundle_concatenates_dependencies_first_without_their_imports(monkeypatch):
+    source = hub_export.bundle_module("modeling_video2eeg.modeling_spgn", "SPGNModel")
+    markers = [
+        source.index(f"# {'-' * 20} modeling_video2eeg.{name} ")
+        for name in ("montage", "configuration_video2eeg", "modeling_spgn")
+    ]
+    assert markers == sorted(markers)
+    assert "from .montage import" not in source and "from .configuration_video2eeg" not in source
+    assert source.count("from __future__ import annotations") == 1
+    module = types.ModuleType("bundled_spgn")
+    monkeypatch.setitem(sys.modules, "bundled_spgn", module)  # dataclasses look modules up
+    exec(compile(source, "<bundled>", "exec"), module.__dict__)
+    assert module.SPGNModel.config_class is module.Video2EEGConfig
+    assert module.SPGNModel is not SPGNModel  # really the bundled code
+    # Names imported from a package resolve to the module defining them.
+    pipeline_source = hub_export.bundle_module("pipelines.pipeline_video2eeg")
+    assert "def make_info(" in pipeline_source and "def read_windows(" in pipeline_source
+
+
+def test_bundling_refuses_clashing_top_level_names(tmp_path, monkeypatch):
+    package = tmp_path / "pipelines_clash"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("def helper():\n    return 1\n")
+    (package / "b.py").write_text(
+        "from pipelines_clash.a import helper as _unused  # noqa\n\ndef helper():\n    return 2\n"
     )
-    for source in sources.values():
-        compile(source, "<bundled>", "exec")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(hub_export, "FIRST_PARTY", (*hub_export.FIRST_PARTY, "pipelines_clash"))
+    with pytest.raises(ValueError, match="'helper' is also bound"):
+        hub_export.bundle_module("pipelines_clash.b")
