@@ -11,6 +11,7 @@ from video2eeg.cli import main
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning"),
     pytest.mark.filterwarnings("ignore:The `local_dir_use_symlinks` argument is deprecated"),
+    pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword"),
 ]
 
 
@@ -61,11 +62,9 @@ def pushed_pipeline(tiny_pipeline, hub_api, tmp_path_factory):
     return repo_id, v1, local
 
 
-def test_pushed_pipeline_pulled_by_revision_generates_identical_eeg(
+def test_from_pretrained_by_repo_id_and_revision_generates_identical_eeg(
     pushed_pipeline, tiny_pipeline, hub_api, hf_cache
 ):
-    from huggingface_hub import snapshot_download
-
     from pipelines import Video2EEGPipeline
 
     repo_id, v1, local = pushed_pipeline
@@ -74,11 +73,12 @@ def test_pushed_pipeline_pulled_by_revision_generates_identical_eeg(
     assert any(f.startswith("denoiser/") and f.endswith(".safetensors") for f in files)
     assert not any(f.endswith((".bin", ".pt", ".pkl")) for f in files)
 
-    pulled = {}
-    for name, revision in (("v1", v1), ("v2", None)):
-        folder = snapshot_download(repo_id, revision=revision, cache_dir=hf_cache)
-        pulled[name] = Video2EEGPipeline.from_pretrained(folder)
-        pulled[name].set_progress_bar_config(disable=True)
+    pulled = {
+        "v1": Video2EEGPipeline.from_pretrained(repo_id, revision=v1, cache_dir=hf_cache),
+        "v2": Video2EEGPipeline.from_pretrained(repo_id, cache_dir=hf_cache),
+    }
+    for pipe in pulled.values():
+        pipe.set_progress_bar_config(disable=True)
     assert type(pulled["v1"].scheduler) is type(tiny_pipeline.scheduler)
     got = {name: _generate(pipe) for name, pipe in pulled.items()}
     assert got["v1"].shape == (1, 62, 400)
@@ -91,37 +91,6 @@ def test_pushed_pipeline_pulled_by_revision_generates_identical_eeg(
     assert not np.allclose(got["v1"], got["v2"], atol=1.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason=(
-        "pipelines bug (issue 4): diffusers' DiffusionPipeline.download() rejects the component "
-        "entries model_index.json records by module path (['modeling_video2eeg.denoiser', "
-        "'EEGDenoiser']: not a file in the repo, not a diffusers/transformers library), so "
-        "Video2EEGPipeline.from_pretrained(<hub repo id>) fails although a local folder loads; "
-        "fix in the pipeline class (e.g. snapshot_download a repo id, then load the folder)"
-    ),
-)
-def test_from_pretrained_by_hub_repo_id_and_revision(pushed_pipeline, hf_cache):
-    from pipelines import Video2EEGPipeline
-
-    repo_id, v1, local = pushed_pipeline
-    pinned = Video2EEGPipeline.from_pretrained(repo_id, revision=v1, cache_dir=hf_cache)
-    pinned.set_progress_bar_config(disable=True)
-    np.testing.assert_array_equal(_generate(pinned), _generate(local["v1"]))
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=FileNotFoundError,
-    reason=(
-        "pipelines bug (issue 4): for a component folder with weights, diffusers downloads only "
-        "<component>/<entry>.py of its custom code, not the sibling modules save_self_contained "
-        "bundles next to it, so loading the self-contained layout from the Hub fails (it works "
-        "from a local folder); fix in pipelines/hub_export.py (one self-contained file per "
-        "component)"
-    ),
-)
 def test_self_contained_layout_pushed_with_the_cli_loads_with_remote_code(
     tiny_pipeline, hub_repo_id, hf_cache, tmp_path, capsys
 ):
