@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -49,25 +50,34 @@ def run_train(args: argparse.Namespace) -> int:
         return 0
     from training.train import main
 
-    return main(args.options)
+    try:
+        return main(args.options)
+    except (ValueError, FileNotFoundError) as err:
+        # bad configuration or data: one clear line, no traceback
+        print(f"video2eeg train: error: {err}", file=sys.stderr)
+        return 2
 
 
 def run_adapt(args: argparse.Namespace) -> int:
     from training.adapt import adapt_pipeline
 
-    result = adapt_pipeline(
-        args.pipeline,
-        args.subject_data,
-        args.out,
-        subject=args.subject,
-        new_subject_id=args.new_subject_id,
-        split=args.split,
-        num_clips=args.num_clips,
-        num_steps=args.steps,
-        lr=args.lr,
-        batch_size=args.batch_size,
-        seed=args.seed,
-    )
+    try:
+        result = adapt_pipeline(
+            args.pipeline,
+            args.subject_data,
+            args.out,
+            subject=args.subject,
+            new_subject_id=args.new_subject_id,
+            split=args.split,
+            num_clips=args.num_clips,
+            num_steps=args.steps,
+            lr=args.lr,
+            batch_size=args.batch_size,
+            seed=args.seed,
+        )
+    except (ValueError, FileNotFoundError) as err:
+        print(f"video2eeg adapt: error: {err}", file=sys.stderr)
+        return 2
     print(
         f"subject {result.subject_id} (embedding row {result.row}) fitted on {result.n_clips} "
         f"clips of subject {result.source_subject}; pipeline saved to {result.output_dir}"
