@@ -109,7 +109,7 @@ def test_self_contained_export_loads_with_remote_code_in_a_clean_process(
     script = tmp_path / "load.py"
     script.write_text(_LOAD_WITHOUT_OUR_PACKAGES)
     result_file = tmp_path / "eeg.npy"
-    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "PYTHONPATH": ""}
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "PYTHONPATH": "", "OMP_NUM_THREADS": "1"}
     completed = subprocess.run(
         [sys.executable, str(script), str(folder), str(result_file)],
         cwd=tmp_path,
