@@ -12,15 +12,21 @@ from video2eeg.cli import main
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")
 
 
-def _local_split(folder, split: str) -> dict[str, list]:
-    """Rows of a split read straight from the local shards with pyarrow (no datasets, no hub)."""
+def _local_split(folder, split: str) -> pa.Table:
+    """A split read straight from the local shards with pyarrow (no datasets, no hub)."""
     files = sorted((folder / "data").glob(f"{split}-*.parquet"))
-    table = (
-        pq.read_table(files)
-        if len(files) == 1
-        else pa.concat_tables([pq.read_table(f) for f in files])
+    return pa.concat_tables(
+        [pq.read_table(f, columns=["eeg", "subject", "concept"]) for f in files]
     )
-    return table.to_pydict()
+
+
+def _eeg(table: pa.Table) -> np.ndarray:
+    """``(n, 62, 400)`` float32 from the Array2D column's list<list<float>> storage."""
+    column = table.column("eeg").combine_chunks()
+    if isinstance(column, pa.ExtensionArray):  # datasets registered its Array2D type
+        column = column.storage
+    values = column.flatten().flatten().to_numpy()
+    return values.reshape(table.num_rows, 62, 400)
 
 
 def test_push_aligned_dataset_and_load_it_back(
@@ -46,18 +52,20 @@ def test_push_aligned_dataset_and_load_it_back(
     assert set(loaded) == {"train", "test"}
     for split, ds in loaded.items():
         local = _local_split(aligned_dataset_dir, split)
-        assert ds.num_rows == len(local["eeg"])
-        eeg = np.asarray(ds["eeg"], dtype=np.float32)
-        assert eeg.shape[1:] == (62, 400)
-        np.testing.assert_array_equal(eeg, np.asarray(local["eeg"], dtype=np.float32))
-        assert ds["subject"] == local["subject"] and ds["concept"] == local["concept"]
+        assert ds.num_rows == local.num_rows
+        eeg = ds.with_format("numpy")[:]["eeg"]
+        assert eeg.shape[1:] == (62, 400) and eeg.dtype == np.float32
+        np.testing.assert_array_equal(eeg, _eeg(local))
+        assert ds["subject"] == local["subject"].to_pylist()
+        assert ds["concept"] == local["concept"].to_pylist()
         first = ds[0]["video"]
         frames = first.get_frames_in_range(0, first.metadata.num_frames).data
         assert frames.ndim == 4 and frames.shape[0] >= 1 and frames.shape[1] == 3
 
     streamed = next(iter(load_dataset(repo_id, split="test", streaming=True)))
-    local_test = _local_split(aligned_dataset_dir, "test")
-    np.testing.assert_array_equal(np.asarray(streamed["eeg"]), np.asarray(local_test["eeg"][0]))
+    np.testing.assert_array_equal(
+        np.asarray(streamed["eeg"]), _eeg(_local_split(aligned_dataset_dir, "test"))[0]
+    )
 
     card = DatasetCard.load(repo_id, repo_type="dataset")
     assert card.text == DatasetCard((aligned_dataset_dir / "README.md").read_text()).text
