@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from evaluation.inputs import EEGSet, as_eeg_set, check_pair
 from evaluation.regions import region_indices
@@ -32,6 +33,7 @@ from modeling_video2eeg.montage import SEED_CH_NAMES, SEED_SFREQ, make_info
 COLORS = {"real": "#1f77b4", "generated": "#d62728"}
 
 
+@threadpool_limits.wrap(limits=1, user_api="blas")
 def write_figures(
     real: Any,
     generated: Any,

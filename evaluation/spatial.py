@@ -17,14 +17,16 @@ from typing import Any
 
 import numpy as np
 from scipy.linalg import eigh
+from threadpoolctl import threadpool_limits
 
 from evaluation.inputs import EEGSet, as_pair
 from evaluation.spectral import POWER_FLOOR, SEED_BANDS, check_bands, set_band_powers
 from modeling_video2eeg.montage import hemispheric_pairs
 
 
+@threadpool_limits.wrap(limits=1, user_api="blas")
 def clip_covariances(data: np.ndarray) -> np.ndarray:
-    """Per-clip channel covariance.
+    """Per-clip channel covariance (one BLAS thread: thousands of small products).
 
     Parameters
     ----------

@@ -116,7 +116,10 @@ def correlated_noise(
     # Posterior weighting of alpha: ~1 at occipital sites, ~0.3 frontally (y is anterior).
     posterior = 0.3 + 0.7 / (1.0 + np.exp(positions[:, 1] / 0.02))
     mixing = spatial_mixing(ch_names, spatial_scale_m).astype(np.float32)
-    eeg = np.matmul(mixing, sources[0] + posterior[:, None].astype(np.float32) * sources[1])
+    unmixed = sources[0] + posterior[:, None].astype(np.float32) * sources[1]
+    # One (n_chans × n_chans) @ (n_chans × n_clips·n_times) GEMM: far faster than a batched matmul.
+    flat = mixing @ unmixed.transpose(1, 0, 2).reshape(n_chans, -1)
+    eeg = np.ascontiguousarray(flat.reshape(n_chans, n_clips, n_times).transpose(1, 0, 2))
     if channel_gain is not None:
         gain = np.asarray(channel_gain, dtype=np.float32)
         eeg *= gain[..., None] if gain.ndim == 2 else gain[None, :, None]

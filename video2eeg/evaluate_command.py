@@ -61,6 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from evaluation.dataset_io import load_eeg_split, open_dataset, pick_split
+    from evaluation.inputs import as_eeg_set
     from evaluation.report import evaluate, headline, write_report
 
     options = {
@@ -90,11 +91,12 @@ def run(args: argparse.Namespace) -> int:
     )
 
     keys_usable = real.clip_keys is not None and generated.clip_keys is not None
+    # EEGSets carry the PSDs and covariances the report computes on to the figures.
+    real_set = as_eeg_set(real.eeg, "evaluate", "real", real.sfreq)
+    generated_set = as_eeg_set(generated.eeg, "evaluate", "generated", generated.sfreq)
     report = evaluate(
-        real.eeg,
-        generated.eeg,
-        sfreq=real.sfreq,
-        sfreq_generated=generated.sfreq,
+        real_set,
+        generated_set,
         labels_real=real.labels,
         labels_generated=generated.labels,
         real_train=None if train is None else train.eeg,
@@ -114,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_figures:
         from evaluation.figures import write_figures
 
-        paths = write_figures(real.eeg, generated.eeg, args.out / "figures", sfreq=real.sfreq)
+        paths = write_figures(real_set, generated_set, args.out / "figures")
         report["figures"] = [str(path.relative_to(args.out)) for path in paths]
     path = write_report(report, args.out / "report.json")
 

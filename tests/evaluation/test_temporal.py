@@ -9,6 +9,7 @@ from evaluation.temporal import (
     autocorrelation_distance,
     hjorth_distance,
     hjorth_parameters,
+    mean_autocorrelation,
 )
 
 SFREQ = 200.0
@@ -33,6 +34,11 @@ def test_autocorrelation_matches_a_direct_lagged_product(real):
     centred = clip - clip.mean()
     direct = np.array([np.dot(centred[: 400 - k], centred[k:]) for k in range(11)])
     np.testing.assert_allclose(autocorrelation(real[:1], 10)[0, 3], direct / direct[0], atol=1e-5)
+
+
+def test_mean_autocorrelation_is_the_clip_mean(real):
+    expected = autocorrelation(real[:40], 50).astype(np.float64).mean(axis=0)
+    np.testing.assert_allclose(mean_autocorrelation(real[:40], 50), expected, atol=1e-5)
 
 
 @pytest.mark.parametrize("freq", [5.0, 10.0, 25.0])
