@@ -11,8 +11,10 @@ in a fresh Python process so peak RSS belongs to that phase alone:
 
 Printed per phase: wall and CPU time (the CPU time is the steadier figure on a shared
 machine), clips/s, EEG MB/s (bytes of EEG read: clips × 62 × 400 × 4, or
-the whole file for the scan), peak RSS, the RSS the interpreter had after its imports, and the
-increase the phase itself caused, to set against the 180.5 MB file. (The import baseline is
+the whole file for the scan), peak RSS and peak anonymous RSS, each with the increase over what
+the interpreter held after its imports, to set against the 180.5 MB file. Peak RSS includes the
+file-backed pages the memory map touched (reclaimable page cache, not a copy of the file);
+anonymous RSS is the memory the phase really allocates. (The import baseline is
 dominated by torch/transformers/diffusers, which ``import modeling_video2eeg.montage`` pulls in
 through the package ``__init__``.) Simulation time is printed too (EEG and
 videos separately).
@@ -31,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -39,6 +42,41 @@ MB = 1e6
 
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024  # kB
+    return float("nan")
+
+
+class AnonPeak:
+    """Peak anonymous RSS (heap, arrays) sampled every 5 ms in a thread.
+
+    ``ru_maxrss`` also counts the file-backed pages a memory map has touched (clean page
+    cache the kernel can drop at any time), so it grows with the EEG read even though no
+    copy of the file is ever held; ``RssAnon`` is the memory the process really owns.
+    """
+
+    def __init__(self) -> None:
+        self.peak = _status_mb("RssAnon")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, _status_mb("RssAnon"))
+
+    def __enter__(self) -> AnonPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _status_mb("RssAnon"))
 
 
 def _layout():
@@ -55,10 +93,12 @@ def phase(name: str, root: Path, out: Path) -> dict:
 
     layout = _layout()
     baseline = _rss_mb()
+    anon_baseline = _status_mb("RssAnon")
     eeg_file = layout.eeg_path(root, 1).stat().st_size
     clip_bytes = layout.n_chans * layout.clip_samples * 4
     start = time.perf_counter()
     cpu = time.process_time()
+    sampler = AnonPeak().__enter__()
     if name == "eeg":
         reader = SEEDDVReader(root, layout)
         n, checksum = 0, 0.0
@@ -78,8 +118,11 @@ def phase(name: str, root: Path, out: Path) -> dict:
         eeg_bytes = n * clip_bytes
     else:
         raise ValueError(name)
+    sampler.__exit__()
     seconds = time.perf_counter() - start
     return {
+        "anon_after_imports_mb": anon_baseline,
+        "anon_peak_mb": sampler.peak,
         "phase": name,
         "seconds": seconds,
         "cpu_seconds": time.process_time() - cpu,
@@ -133,7 +176,7 @@ def main() -> None:
     )
     print(
         f"{'phase':<6} {'wall s':>7} {'CPU s':>6} {'clips/s':>8} {'EEG MB/s':>9} "
-        f"{'peak RSS MB':>12} {'after imports MB':>17} {'increase MB':>12}"
+        f"{'peak RSS MB (+phase)':>21} {'peak anon MB (+phase)':>22}"
     )
     for name in ("eeg", "check", "align"):
         result = subprocess.run(
@@ -146,8 +189,9 @@ def main() -> None:
         rate = f"{r['clips_per_s']:.0f}" if r["clips_per_s"] else "-"
         print(
             f"{name:<6} {r['seconds']:>7.2f} {r['cpu_seconds']:>6.1f} {rate:>8} "
-            f"{r['eeg_mb_per_s']:>9.1f} {r['peak_rss_mb']:>12.0f} "
-            f"{r['rss_after_imports_mb']:>17.0f} {r['peak_rss_mb'] - r['rss_after_imports_mb']:>12.0f}"
+            f"{r['eeg_mb_per_s']:>9.1f} "
+            f"{r['peak_rss_mb']:>12.0f} (+{r['peak_rss_mb'] - r['rss_after_imports_mb']:>4.0f}) "
+            f"{r['anon_peak_mb']:>13.0f} (+{r['anon_peak_mb'] - r['anon_after_imports_mb']:>4.0f})"
         )
         if name == "align":
             print(f"aligned dataset: {r['clips']} clips, {r['output_mb']:.1f} MB on disk")

@@ -459,26 +459,31 @@ def _check_eeg_file(
     flat: set[int] = set()
     saturated: set[int] = set()
     stds = []
+    minimum = max(
+        thresholds.saturation_min_run, int(thresholds.saturation_fraction * layout.n_times)
+    )
+    chunk = 8  # channels per read: ~3 MB for SEED-DV, so memory stays flat in file size
     for b in range(n_blocks):
-        # One block at a time (float32, ~26 MB for SEED-DV) keeps memory flat in file size.
-        block = np.array(data[b, :, : layout.n_times], dtype=np.float32)
-        bad = ~np.isfinite(block)
-        counts = bad.sum(axis=1)
-        for ch in np.flatnonzero(counts):
-            nonfinite[int(ch)] = nonfinite.get(int(ch), 0) + int(counts[ch])
-        clean = np.where(bad, np.float32(0), block)
-        std = clean.std(axis=1, dtype=np.float64)
+        std = np.empty(n_chans)
+        for c0 in range(0, n_chans, chunk):
+            rows = np.array(data[b, c0 : c0 + chunk, : layout.n_times], dtype=np.float32)
+            bad = ~np.isfinite(rows)
+            counts = bad.sum(axis=1)
+            clean = np.where(bad, np.float32(0), rows)
+            std[c0 : c0 + len(rows)] = clean.std(axis=1, dtype=np.float64)
+            extreme = np.maximum(
+                (clean == clean.max(axis=1, keepdims=True)).sum(axis=1),
+                (clean == clean.min(axis=1, keepdims=True)).sum(axis=1),
+            )
+            for i in range(len(rows)):
+                ch, ch_std = c0 + i, std[c0 + i]
+                if counts[i]:
+                    nonfinite[ch] = nonfinite.get(ch, 0) + int(counts[i])
+                elif ch_std < thresholds.flat_std_uv:
+                    flat.add(ch)
+                elif extreme[i] >= minimum:
+                    saturated.add(ch)
         stds.append(std)
-        flat.update(int(c) for c in np.flatnonzero((std < thresholds.flat_std_uv) & (counts == 0)))
-        minimum = max(
-            thresholds.saturation_min_run, int(thresholds.saturation_fraction * layout.n_times)
-        )
-        at_max = (clean == clean.max(axis=1, keepdims=True)).sum(axis=1)
-        at_min = (clean == clean.min(axis=1, keepdims=True)).sum(axis=1)
-        for ch in np.flatnonzero(
-            (np.maximum(at_max, at_min) >= minimum) & (std >= thresholds.flat_std_uv)
-        ):
-            saturated.add(int(ch))
     if nonfinite:
         chans = [names[c] for c in sorted(nonfinite)]
         total = sum(nonfinite.values())

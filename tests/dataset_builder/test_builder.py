@@ -155,7 +155,7 @@ def test_interrupted_align_leaves_only_whole_shards_and_resumes(
         def __init__(self, dataset):
             self.dataset = dataset
 
-        def to_parquet(self, path):
+        def to_parquet(self, path, **kwargs):
             # Die half-way through writing the third shard, leaving a partial file behind.
             with open(path, "wb") as f:
                 f.write(b"PAR1 partial")
@@ -249,3 +249,38 @@ def test_generator_based_builder_gives_the_same_rows(seed_dv_tree, small_layout,
         for column in ("concept", "caption", "emotion", "emotion_source", "color"):
             assert row[column] == ref[column]
     assert test[0]["video"].get_frame_at(0).data.shape == (3, 48, 64)
+
+
+def test_rows_to_dataset_matches_datasets_own_encoding(small_layout):
+    features = builder_module.aligned_features(small_layout)
+    rng = np.random.default_rng(0)
+    shard = rng.normal(size=(3, 62, 400)).astype(np.float32)
+
+    def row(i, eeg):
+        return {
+            "video": {"bytes": b"\x00\x01", "path": f"{i}.mp4"},
+            "eeg": eeg,
+            **dict.fromkeys(KEY_COLUMNS, i),
+            "concept": i,
+            "caption": f"clip {i}",
+            **dict.fromkeys(builder_module.META_COLUMNS, 0.5 * i),
+            "emotion": i - 1,
+            "emotion_source": "test",
+            "emotion_confidence": 1.0,
+        }
+
+    views = [row(i, shard[i]) for i in range(3)]  # consecutive views: wrapped without a copy
+    copies = [row(i, shard[i].copy()) for i in range(3)]  # separate arrays: stacked
+    no_video = datasets.Features({k: v for k, v in features.items() if k != "video"})
+    expected = datasets.Dataset.from_list(
+        [{k: v for k, v in r.items() if k != "video"} for r in copies], features=no_video
+    ).data.table
+    for rows in (views, copies):
+        ds = builder_module.rows_to_dataset(rows, features)
+        assert ds.features == features and ds.num_rows == 3
+        assert ds.data.table.drop_columns(["video"]).equals(expected)
+        assert ds.data.table.column("video").to_pylist()[1] == {
+            "bytes": b"\x00\x01",
+            "path": "1.mp4",
+        }
+        np.testing.assert_array_equal(np.asarray(ds.with_format("numpy")["eeg"]), shard)
