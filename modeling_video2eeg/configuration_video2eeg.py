@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, PreTrainedConfig
+from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 
 from .montage import SEED_CH_NAMES, SEED_SFREQ, validate_ch_names
 
@@ -207,6 +208,9 @@ class Video2EEGConfig(PreTrainedConfig):
             raise
 
 
-AutoConfig.register(Video2EEGConfig.model_type, Video2EEGConfig, exist_ok=True)
+# First registration wins: a self-contained Hub copy of this module loaded with
+# trust_remote_code in the same process must not replace the installed package's class.
+if Video2EEGConfig.model_type not in CONFIG_MAPPING:
+    AutoConfig.register(Video2EEGConfig.model_type, Video2EEGConfig)
 
 __all__ = ["DEFAULT_EMOTION_LABELS", "DEFAULT_SUBJECT_IDS", "GRAPH_LAYER_TYPES", "Video2EEGConfig"]

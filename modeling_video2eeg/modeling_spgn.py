@@ -32,6 +32,7 @@ from torch_geometric.nn import DenseGATConv, DenseGCNConv, DenseGraphConv, Dense
 from torch_geometric.nn.dense.linear import Linear as PyGLinear
 from transformers import AutoModel, PreTrainedModel
 from transformers import initialization as init
+from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 from transformers.utils import ModelOutput
 
 from .configuration_video2eeg import Video2EEGConfig
@@ -433,6 +434,9 @@ def _check_eeg_channels(eeg: torch.Tensor, n_chans: int, name: str) -> None:
         raise ValueError(f"{name} must have shape (..., {n_chans}, n_times), got {shape}")
 
 
-AutoModel.register(Video2EEGConfig, SPGNModel, exist_ok=True)
+# Map only the config class that AutoConfig resolves "video2eeg_spgn" to (see
+# configuration_video2eeg): a remote-code copy of this module keeps the installed classes.
+if CONFIG_MAPPING[Video2EEGConfig.model_type] is Video2EEGConfig:
+    AutoModel.register(Video2EEGConfig, SPGNModel, exist_ok=True)
 
 __all__ = ["NULL_EMOTION_NAME", "MontageGraph", "SPGNModel", "SPGNOutput", "SPGNPreTrainedModel"]
