@@ -7,6 +7,7 @@ and PNG figures (:func:`evaluation.figures.write_figures`) into ``--out``.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -60,6 +61,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     from evaluation.dataset_io import load_eeg_split, open_dataset, pick_split
     from evaluation.inputs import as_eeg_set
     from evaluation.report import evaluate, headline, write_report

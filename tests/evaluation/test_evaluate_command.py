@@ -123,14 +123,23 @@ def test_max_clips_subsamples_with_a_seed(folders):
     np.testing.assert_array_equal(a.eeg, b.eeg)
 
 
-def test_unknown_split_is_an_error(folders, tmp_path):
-    with pytest.raises(ValueError, match=r"has no split 'valid'; splits are \['train', 'test'\]"):
-        main(
-            [
-                "evaluate",
-                "--real", str(folders / "real"),
-                "--generated", str(folders / "generated"),
-                "--out", str(tmp_path),
-                "--real-split", "valid",
-            ]
-        )  # fmt: skip
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--real-split", "valid"], "has no split 'valid'; splits are ['train', 'test']"),
+        (["--metrics", "psd"], "evaluate: unknown metrics ['psd']"),
+    ],
+)
+def test_bad_options_exit_with_a_message(folders, tmp_path, capsys, extra, message):
+    code = main(
+        [
+            "evaluate",
+            "--real", str(folders / "real"),
+            "--generated", str(folders / "generated"),
+            "--out", str(tmp_path),
+            *extra,
+        ]
+    )  # fmt: skip
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "report.json").exists()
