@@ -42,7 +42,11 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from tqdm.auto import tqdm
 
 from dataset_builder.alignment_report import AlignmentReport, check_alignment
-from dataset_builder.emotion_labels import EmotionSource, build_emotion_source
+from dataset_builder.emotion_labels import (
+    UNLABELLED_ASSIGNMENT,
+    EmotionSource,
+    build_emotion_source,
+)
 from dataset_builder.features import (
     DEFAULT_EMOTION_LABELS,
     INT_COLUMNS,
@@ -295,8 +299,6 @@ class ClipRowFactory:
             eeg[i] = self.reader.read_eeg(info)
         videos = self.block_videos(block)
         if self.emotion_source is None:
-            from dataset_builder.emotion_labels import UNLABELLED_ASSIGNMENT
-
             labels = [UNLABELLED_ASSIGNMENT] * len(infos)
         else:
             labels = self.emotion_source.assign(infos, eeg)

@@ -9,7 +9,7 @@ attributes from column ``5p + r`` of their ``(n_blocks, n_clips)`` arrays.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -448,12 +448,6 @@ class SEEDDVReader:
         """Aligned clips (description + EEG) in (subject, session, block, p, r) order."""
         for info in self.clip_infos(subjects, sessions, blocks):
             yield AlignedClip(info=info, eeg=self.read_eeg(info))
-
-    def n_clips(
-        self, recordings: Sequence[Recording] | None = None, n_blocks: int | None = None
-    ) -> int:
-        recs = self.recordings if recordings is None else recordings
-        return len(recs) * (n_blocks or self.layout.n_blocks) * self.layout.n_clips
 
 
 def infer_layout(root: str | Path) -> SEEDDVLayout:
