@@ -262,7 +262,9 @@ def two_sample_classifier(
     The larger set is subsampled (seeded) to the size of the smaller, so chance is exactly
     0.5; accuracy is the share of clips classified correctly across ``n_splits`` stratified
     folds, and the p-value the one-sided binomial probability of doing that well by chance.
-    Two samples of one distribution give ≈ 0.5; perfectly separable sets give 1.
+    Two samples of one distribution give ≈ 0.5; perfectly separable sets give 1. Identical
+    (duplicated) sets give less than 0.5: each held-out clip's twin sits in the training
+    folds with the other label, so accuracy well below 0.5 is itself a sign of copying.
 
     Returns
     -------

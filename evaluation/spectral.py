@@ -109,7 +109,9 @@ def band_powers(
     """
     step = float(freqs[1] - freqs[0])
     masks = np.stack([(freqs >= low) & (freqs < high) for low, high in bands.values()], axis=1)
-    return (psd @ masks.astype(psd.dtype)).astype(np.float64) * step
+    # One 2-D product (a stacked matmul would be thousands of tiny ones).
+    flat = psd.reshape(-1, psd.shape[-1]) @ masks.astype(psd.dtype)
+    return flat.reshape(*psd.shape[:-1], len(bands)).astype(np.float64) * step
 
 
 def set_band_powers(eeg: EEGSet) -> np.ndarray:

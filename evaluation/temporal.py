@@ -57,7 +57,7 @@ def mean_autocorrelation(data: np.ndarray, max_lag: int) -> np.ndarray:
     # irfft(power)[0] = (P_0 + 2 Σ P_k + P_{N/2}) / N: the lag-0 autocovariance.
     weights = np.full(power.shape[-1], 2.0, dtype=power.dtype)
     weights[0] = weights[-1] = 1.0
-    lag0 = (power @ weights) / n_fft  # (n_clips, n_chans)
+    lag0 = (power.reshape(-1, power.shape[-1]) @ weights).reshape(power.shape[:-1]) / n_fft
     inverse = (1.0 / np.maximum(lag0.astype(np.float64), POWER_FLOOR)) / data.shape[0]
     mean_power = np.einsum("ncf,nc->cf", power, inverse.astype(power.dtype)).astype(np.float64)
     return scipy.fft.irfft(mean_power, n=n_fft, axis=-1)[..., : max_lag + 1]
