@@ -9,7 +9,8 @@ Data path of one call::
         ──► normalised EEG ──► µV with the SPGN config's eeg_mean / eeg_std
         ──► clips (n_windows, n_chans, n_times) or one continuous recording per video
 
-Long videos are stitched without seams by inpainting overlapping windows (see
+Long videos become one recording without seams: overlapping windows share one diffusion path,
+their predictions cross-faded into one at every step (MultiDiffusion, see
 :mod:`pipelines.long_video`).
 """
 
