@@ -32,6 +32,7 @@ DEMO_DENOISER = {
     "patch_size": 10,
     "block_out_channels": [32, 64],
     "attention_head_dim": 16,
+    "attention_levels": [],
     "time_embedding_dim": 32,
 }
 DEMO_VIDEO_ENCODER = {"num_frames": 6, "image_size": 32}
