@@ -282,7 +282,7 @@ class EEGDenoiser(ModelMixin, ConfigMixin):
         k_neighbors: int = 4,
         hemispheric_weight: float = 0.5,
         patch_size: int = 20,
-        block_out_channels: Sequence[int] = (64, 128, 192),
+        block_out_channels: Sequence[int] = (64, 128, 128),
         layers_per_block: int = 1,
         conditioning_dim: int = 128,
         attention_head_dim: int = 32,
