@@ -9,12 +9,25 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from evaluation.inputs import EEGSet
 from evaluation.surrogates import iaaft
 from evaluation.synthetic import correlated_noise
 
 N_CLIPS = 150
+
+
+@pytest.fixture(scope="package", autouse=True)
+def single_blas_thread():
+    """Test-side numpy work (corrcoef, mixing products) on one BLAS thread, like evaluate().
+
+    Package scope: the limit is lifted when this folder's tests are done.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
 SUBJECT_ALPHA_HZ = {1: 9.0, 2: 10.5, 3: 12.0}
 
 
