@@ -197,9 +197,9 @@ def _cli(pipeline_dir: Path, videos_dir: Path, out: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def test_two_processes_killed_mid_run_then_resumed(pipeline_dir, videos_dir, tmp_path):
+def test_two_processes_killed_mid_run_then_resumed(reference, pipeline_dir, videos_dir, tmp_path):
     """accelerate launch with 2 CPU processes (gloo), SIGKILL one worker, rerun: every key once,
-    and the same EEG as an uninterrupted single-process run of the same command.
+    and the same EEG as an uninterrupted single-process run with the same settings.
 
     Same seeds, same batches; across processes CPU BLAS kernels may still round differently
     (their blocking can depend on buffer alignment), so equality is to float32 rounding here;
