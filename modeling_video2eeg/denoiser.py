@@ -168,10 +168,12 @@ class TimeAlignedCrossAttention(nn.Module):
 
     def time_bias(self, steps: int, num_frames: int, device, dtype) -> torch.Tensor:
         """``(heads, steps, num_frames)`` additive logit bias."""
-        tau_q = (torch.arange(steps, device=device, dtype=torch.float32) + 0.5) / steps
-        tau_k = (torch.arange(num_frames, device=device, dtype=torch.float32) + 0.5) / num_frames
+        # At least float32 (half-precision models), float64 kept for float64 models.
+        work = torch.promote_types(self.log_sigma.dtype, torch.float32)
+        tau_q = (torch.arange(steps, device=device, dtype=work) + 0.5) / steps
+        tau_k = (torch.arange(num_frames, device=device, dtype=work) + 0.5) / num_frames
         sq = (tau_q[:, None] - tau_k[None, :]).pow(2)
-        sigma = self.log_sigma.float().exp()
+        sigma = self.log_sigma.to(work).exp()
         return (-sq[None] / (2.0 * sigma[:, None, None] ** 2)).to(dtype)
 
     def forward(self, x: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:

@@ -12,8 +12,10 @@ from diffusers import DDPMScheduler
 from modeling_video2eeg import EEGDenoiser, EEGDenoiserOutput, build_electrode_graph
 from modeling_video2eeg.denoiser import (
     Downsample,
+    GraphTemporalBlock,
     TemporalConv,
     TimeAlignedCrossAttention,
+    Upsample,
     diffusion_target,
 )
 from tests.fixtures.models import build_tiny_denoiser, build_tiny_spgn
@@ -75,6 +77,38 @@ def test_gradient_checkpointing_gives_the_same_gradients():
         grads.append([p.grad.clone() for p in denoiser.parameters()])
     for plain, checkpointed in zip(*grads, strict=True):
         torch.testing.assert_close(plain, checkpointed, rtol=1e-5, atol=1e-7)
+
+
+def _params_gradcheck(module, inputs) -> bool:
+    """gradcheck with respect to the module's parameters (inputs held fixed)."""
+    names = [name for name, _ in module.named_parameters()]
+    params = tuple(p.detach().clone().requires_grad_(True) for p in module.parameters())
+
+    def call(*values):
+        return torch.func.functional_call(module, dict(zip(names, values, strict=True)), inputs)
+
+    return torch.autograd.gradcheck(call, params)
+
+
+def test_layer_gradients_are_exact():
+    """In-place ops (silu_, addmm_ on views) must not corrupt autograd: float64 gradcheck."""
+    torch.manual_seed(0)
+    dtype = torch.float64
+    x = torch.randn(4, 3, 2, 4, dtype=dtype, requires_grad=True)  # (T, n_chans, B, D)
+    cond = torch.randn(3, 2, 5, dtype=dtype, requires_grad=True)
+    tokens = torch.randn(2, 3, 5, dtype=dtype, requires_grad=True)
+    skip = torch.randn(8, 3, 2, 3, dtype=dtype, requires_grad=True)
+    adjacency = torch.rand(3, 3, dtype=dtype)
+    block = GraphTemporalBlock(4, 5).double()
+    attention = TimeAlignedCrossAttention(4, 5, 2).double()
+    gradcheck = torch.autograd.gradcheck
+    assert gradcheck(lambda a, c: block(a, c, adjacency), (x, cond))
+    assert gradcheck(attention, (x, tokens))
+    assert gradcheck(TemporalConv(4, 3).double(), (x,))
+    assert gradcheck(Downsample(4, 6).double(), (x,))
+    assert gradcheck(Upsample(4, 3).double(), (x, skip))
+    assert _params_gradcheck(block, (x.detach(), cond.detach(), adjacency))
+    assert _params_gradcheck(attention, (x.detach(), tokens.detach()))
 
 
 def test_temporal_conv_equals_conv1d():
