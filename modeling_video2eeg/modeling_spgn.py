@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from numbers import Integral
 from typing import ClassVar
 
 import torch
@@ -238,7 +239,7 @@ class SPGNModel(SPGNPreTrainedModel):
         ValueError
             For an unknown name or an id outside ``[0, null_emotion_id]``.
         """
-        if isinstance(emotions, (str, int)) or emotions is None:
+        if isinstance(emotions, (str, Integral)) or emotions is None:
             emotions = [emotions]
         if isinstance(emotions, torch.Tensor):
             emotions = emotions.reshape(-1).tolist()
@@ -258,7 +259,7 @@ class SPGNModel(SPGNPreTrainedModel):
                         f"emotions: unknown emotion name {emotion!r}; expected one of "
                         f"{self.config.emotion_labels} or {NULL_EMOTION_NAME!r}/None for the null class"
                     )
-            elif isinstance(emotion, (int,)) and not isinstance(emotion, bool):
+            elif isinstance(emotion, Integral) and not isinstance(emotion, bool):
                 if not 0 <= emotion <= null_id:
                     raise ValueError(
                         f"emotions: emotion id {emotion} out of range; expected 0..{null_id} "
@@ -402,11 +403,11 @@ class SPGNModel(SPGNPreTrainedModel):
 def _as_int_list(values, name: str) -> list[int]:
     if isinstance(values, torch.Tensor):
         values = values.reshape(-1).tolist()
-    elif isinstance(values, (int,)) and not isinstance(values, bool):
+    elif isinstance(values, Integral) and not isinstance(values, bool):
         values = [values]
     out = []
     for value in values:
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, Integral):
             raise ValueError(f"{name}: expected integer ids, got {value!r}")
         out.append(int(value))
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from transformers import AutoModel
@@ -74,6 +75,7 @@ def test_subject_index_maps_external_ids_to_rows():
     spgn = build_tiny_spgn(build_tiny_config(subject_ids=[7, 3, 12]))
     assert spgn.subject_index([12, 7, 7, 3]).tolist() == [2, 0, 0, 1]
     assert spgn.subject_index(3).tolist() == [1]
+    assert spgn.subject_index(np.array([3, 12])).tolist() == [1, 2]  # dataset columns
     with pytest.raises(ValueError) as info:
         spgn.subject_index([3, 99, 100])
     message = str(info.value)
@@ -81,8 +83,8 @@ def test_subject_index_maps_external_ids_to_rows():
 
 
 def test_emotion_ids_accept_names_ids_and_the_null_class(tiny_spgn):
-    ids = tiny_spgn.emotion_ids(["positive", "negative", None, "null", 1, 3])
-    assert ids.tolist() == [2, 0, 3, 3, 1, 3]
+    ids = tiny_spgn.emotion_ids(["positive", "negative", None, "null", 1, 3, np.int64(2)])
+    assert ids.tolist() == [2, 0, 3, 3, 1, 3, 2]
     assert tiny_spgn.config.null_emotion_id == 3
     with pytest.raises(ValueError, match="unknown emotion name 'happy'"):
         tiny_spgn.emotion_ids(["happy"])
