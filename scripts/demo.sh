@@ -5,4 +5,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$repo/scripts/bootstrap.sh"
 cd "$repo"
-exec .venv/bin/video2eeg montage --plot demo_output/montage.png "$@"
+# One intra-op thread: on small (2-core) machines a second torch/BLAS thread makes these
+# small models several times slower as soon as another process competes for the cores.
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+exec .venv/bin/video2eeg demo --out demo_output "$@"
