@@ -338,7 +338,7 @@ def make_row_factory(reader: SEEDDVReader, options: AlignOptions) -> ClipRowFact
 
 # ------------------------------------------------------------------------------ writer
 @contextmanager
-def _quiet_datasets_progress() -> Iterator[None]:
+def quiet_datasets_progress() -> Iterator[None]:
     """Silence datasets' per-file "Creating parquet" bar (ours covers the whole job)."""
     from datasets.utils.tqdm import (
         are_progress_bars_disabled,
@@ -538,7 +538,7 @@ def write_aligned_dataset(
     result = AlignResult(out_dir=out, num_rows={s: 0 for s in splits})
     n_rows = reader.layout.n_clips
     bar = tqdm(plans, desc="align", unit="shard", disable=not progress)
-    with _quiet_datasets_progress():
+    with quiet_datasets_progress():
         for plan in bar:
             path = data_dir / plan.file_name
             bar.set_postfix_str(

@@ -387,7 +387,7 @@ def generate_dataset(
     """
     from accelerate import PartialState
 
-    from dataset_builder.builder import _quiet_datasets_progress, rows_to_dataset
+    from dataset_builder.builder import quiet_datasets_progress, rows_to_dataset
 
     check_settings(pipeline, settings)
     state = PartialState()
@@ -418,7 +418,7 @@ def generate_dataset(
         disable=not progress or not state.is_local_main_process,
     )
     start = time.perf_counter()
-    with bar, _quiet_datasets_progress():
+    with bar, quiet_datasets_progress():
         for shard in mine:
             rows = plan.shard_rows(shard)
             path = out / DATA_DIR / plan.shard_name(shard)
