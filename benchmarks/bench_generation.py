@@ -44,7 +44,8 @@ def write_videos(folder: Path, n_videos: int = 7, seconds: int = 400, fps: int =
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shards", type=int, default=3, help="Shards (of 256 rows) to run.")
+    parser.add_argument("--shards", type=int, default=3, help="Shards to run.")
+    parser.add_argument("--rows-per-shard", type=int, default=256)
     parser.add_argument("--steps", type=int, default=25)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--device", default="cpu")
@@ -94,6 +95,7 @@ def main() -> None:
         settings = GenerationSettings(
             subjects=tuple(range(1, 21)), emotions=("neutral",),
             num_inference_steps=args.steps, batch_size=args.batch_size,
+            rows_per_shard=args.rows_per_shard,
         )  # fmt: skip
         plan = GenerationPlan(stimuli, settings)
         features = generated_features(config.emotion_labels, config.n_chans, config.n_times)
