@@ -128,7 +128,8 @@ class SEEDDVStimuli(StimulusSet):
                         meta=dict(info.meta),
                     )
                 )
-        super().__init__(stimuli, f"SEED-DV tree {root}")
+        # Names, not absolute paths: the description ends up in dataset cards.
+        super().__init__(stimuli, f"SEED-DV tree {Path(root).name}")
 
     def load_videos(self, stimuli: Sequence[Stimulus]) -> list[bytes]:
         from torchcodec.decoders import VideoDecoder
@@ -231,7 +232,8 @@ class DatasetStimuli(StimulusSet):
                     repetition=int(labels["repetition"][i]),
                 )
                 self._rows.setdefault((key, -1), (name, i))
-        super().__init__(sorted(stimuli.values(), key=_seed_dv_order), f"dataset {source}")
+        name = Path(source).name if Path(source).exists() else source
+        super().__init__(sorted(stimuli.values(), key=_seed_dv_order), f"dataset {name}")
 
     def load_videos(self, stimuli: Sequence[Stimulus]) -> list[bytes]:
         out = []
@@ -292,7 +294,7 @@ class VideoFolderStimuli(StimulusSet):
                 continue
             for w in range(n_windows):
                 stimuli.append(Stimulus(key=f"{name}#w{w}", source=name, start_s=w * CLIP_SECONDS))
-        super().__init__(stimuli, f"videos folder {self.folder}")
+        super().__init__(stimuli, f"videos folder {self.folder.name}")
         self.skipped = skipped
 
     def load_videos(self, stimuli: Sequence[Stimulus]) -> list[bytes]:
