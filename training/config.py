@@ -82,6 +82,9 @@ class TrainingConfig:
         vision backbone.
     video_encoder_config : dict or JSON str
         Extra keyword arguments for the video encoder.
+    unconditional : bool
+        Blank every condition (zero video tokens, the first subject, the null emotion) in
+        training and generation: the same network as an unconditional baseline.
 
     Objective and optimiser
     -----------------------
@@ -161,6 +164,7 @@ class TrainingConfig:
     denoiser_config: dict[str, Any] | str | None = None
     video_encoder: str = "low_level"
     video_encoder_config: dict[str, Any] | str | None = None
+    unconditional: bool = False
     # objective
     prediction_type: PredictionType = "v_prediction"
     num_train_timesteps: int = 1000

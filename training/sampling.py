@@ -24,7 +24,7 @@ def generate_eeg(
     pipeline,
     video_tokens: torch.Tensor,
     subjects: Sequence[int],
-    emotions: Sequence[str | int],
+    emotions: Sequence[str | int | None],
     *,
     num_inference_steps: int = 10,
     guidance_scale: float = 1.0,

@@ -195,10 +195,10 @@ def generate_opponent_samples(trainer, opponent, round_index: int) -> torch.Tens
     rows = torch.arange(rank, n, world)
     shard = _shard_path(folder, rank, world)
     if not shard.is_file():
-        _, _, subjects, emotions = trainer._condition_ids(trainer.train_ds)
+        tokens, subjects, emotions = trainer.conditions(trainer.train_ds, trainer.train_tokens)
         eeg = generate_eeg(
             trainer.make_pipeline(opponent),
-            trainer.train_tokens[rows],
+            tokens[rows],
             [subjects[i] for i in rows.tolist()],
             [emotions[i] for i in rows.tolist()],
             num_inference_steps=config.self_play_inference_steps,

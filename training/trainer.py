@@ -273,15 +273,16 @@ class Video2EEGTrainer:
             return LowLevelVideoEncoder(**kwargs)
         return TransformersVideoEncoder.from_backbone(self.config.video_encoder, **kwargs)
 
-    def _condition_ids(self, ds) -> tuple[torch.Tensor, torch.Tensor, list[int], list[str]]:
-        subjects = [int(s) for s in ds["subject"]]
-        emotions = emotion_names_per_row(ds)
-        return (
-            self.spgn.subject_index(subjects),
-            self.spgn.emotion_ids(emotions),
-            subjects,
-            emotions,
-        )
+    def conditions(self, ds, tokens: torch.Tensor) -> tuple[torch.Tensor, list[int], list]:
+        """Video tokens, external subject ids and emotion names the model sees for ``ds``'s rows.
+
+        With ``unconditional=True`` every condition is blanked (zero tokens, the first
+        subject, the null emotion ``None``), in training and generation alike.
+        """
+        if self.config.unconditional:
+            first = int(self.spgn.config.subject_ids[0])
+            return torch.zeros_like(tokens), [first] * len(ds), [None] * len(ds)
+        return tokens, [int(s) for s in ds["subject"]], list(emotion_names_per_row(ds))
 
     def _prepare_tokens(self) -> None:
         cache = VideoTokenCache(self.config.token_cache_dir)
@@ -316,12 +317,12 @@ class Video2EEGTrainer:
         self.video_encoder.requires_grad_(False)
         self.video_encoder.eval()
         self._prepare_tokens()
-        subject_index, emotion_ids, _, _ = self._condition_ids(self.train_ds)
+        tokens, subjects, emotions = self.conditions(self.train_ds, self.train_tokens)
         self.train_clips = ClipTensors(
             self.train_ds,
-            self.train_tokens,
-            subject_index,
-            emotion_ids,
+            tokens,
+            self.spgn.subject_index(subjects),
+            self.spgn.emotion_ids(emotions),
             self.eeg_mean,
             self.eeg_std,
         )
@@ -445,10 +446,10 @@ class Video2EEGTrainer:
             from training.sampling import generate_eeg
 
             subset = self.val_ds
-            _, _, subjects, emotions = self._condition_ids(subset)
+            tokens, subjects, emotions = self.conditions(subset, self.val_tokens)
             generated = generate_eeg(
                 self.make_pipeline(model),
-                self.val_tokens,
+                tokens,
                 subjects,
                 emotions,
                 num_inference_steps=self.config.validation_inference_steps,
@@ -456,7 +457,10 @@ class Video2EEGTrainer:
                 seed=self.config.seed,
             ).numpy()
             real = np.asarray(subset.with_format("numpy", columns=["eeg"])["eeg"], dtype=np.float32)
-            labels = {"subject": np.asarray(subjects), "emotion": np.asarray(emotions)}
+            labels = {
+                "subject": np.asarray(subset["subject"]),
+                "emotion": np.asarray(emotion_names_per_row(subset)),
+            }
             metrics = evaluate(
                 real,
                 generated,
