@@ -30,6 +30,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     config = parse_training_args(argv)
     result = train(config)
+    from accelerate import PartialState
+
+    if not PartialState().is_main_process:
+        return 0
     print(
         f"trained {result.global_step} steps; pipeline saved to {result.output_dir}"
         + (f"; {len(result.self_play) - 1} self-play round(s)" if result.self_play else "")

@@ -643,7 +643,10 @@ class Video2EEGTrainer:
 
             model = run_self_play(self, model)
         self.save_pipeline(model, self.output_dir)
-        if not self.config.validation_steps and not self.config.self_play_rounds:
+        every = self.config.validation_steps
+        validated_last_step = bool(every) and progress.global_step % every == 0
+        if not self.config.self_play_rounds and not validated_last_step:
+            # self-play validates every round itself (round 0 is this model)
             self.validate(model, progress.global_step, tag="final")
         self.write_report()
         self.push_to_hub()
