@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from training.data import VideoTokenCache, emotion_names_per_row, load_split, validate_dataset
+from training.data import emotion_names_per_row, encode_clips, load_split, validate_dataset
 
 logger = logging.getLogger(__name__)
 
@@ -147,9 +147,7 @@ def adapt_pipeline(
             f"new_subject_id {new_id} is already a subject of this model "
             f"(spgn.config.subject_ids = {spgn.config.subject_ids}); pass another --new-subject-id"
         )
-    tokens = VideoTokenCache(Path(output_dir)).encode(
-        clips, encoder, spgn.config.num_frames, show_progress=False
-    )
+    tokens = encode_clips(clips, encoder, spgn.config.num_frames, show_progress=False)
     eeg = torch.from_numpy(
         np.asarray(clips.with_format("numpy", columns=["eeg"])["eeg"], dtype=np.float32)
     )

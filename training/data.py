@@ -331,7 +331,6 @@ class VideoTokenCache:
         )
         return tokens
 
-    @torch.no_grad()
     def encode(
         self,
         ds,
@@ -340,36 +339,52 @@ class VideoTokenCache:
         show_progress: bool = True,
         frames_fn: Callable[[object, int], torch.Tensor] = clip_frames,
     ) -> torch.Tensor:
-        """Decode and encode every clip (no cache). Returns ``(len(ds), num_frames, token_dim)``."""
-        from tqdm.auto import tqdm
+        """:func:`encode_clips` with this cache's batch size (no file involved)."""
+        return encode_clips(ds, encoder, num_frames, self.batch_size, show_progress, frames_fn)
 
-        was_training = encoder.training
-        encoder.eval()
-        device = next(iter(encoder.parameters()), torch.empty(0)).device
-        videos = ds.select_columns(["video"])
-        chunks = []
-        progress = tqdm(
-            total=len(ds), desc="encoding video clips", unit="clip", disable=not show_progress
-        )
-        for start in range(0, len(ds), self.batch_size):
-            rows = videos[start : start + self.batch_size]["video"]
-            frames = [frames_fn(row, num_frames) for row in rows]
-            chunks.append(self._encode_frames(encoder, frames, device))
-            progress.update(len(rows))
-        progress.close()
-        encoder.train(was_training)
-        return torch.cat(chunks).float().cpu()
 
-    @staticmethod
-    def _encode_frames(encoder, frames: list[torch.Tensor], device: torch.device) -> torch.Tensor:
-        shapes = {tuple(f.shape) for f in frames}
-        groups = [torch.stack(frames)] if len(shapes) == 1 else [f[None] for f in frames]
-        outputs = []
-        for group in groups:
-            pixel = encoder.preprocess(group).to(device)
-            outputs.append(encoder(pixel))
-        out = torch.cat(outputs)
-        return getattr(out, "tokens", out)
+@torch.no_grad()
+def encode_clips(
+    ds,
+    encoder,
+    num_frames: int,
+    batch_size: int = 32,
+    show_progress: bool = True,
+    frames_fn: Callable[[object, int], torch.Tensor] = clip_frames,
+) -> torch.Tensor:
+    """Decode every clip's ``num_frames`` frames and run the (frozen) video encoder.
+
+    Returns
+    -------
+    torch.Tensor
+        float32 ``(len(ds), num_frames, token_dim)`` on the CPU, row ``i`` for clip ``i``.
+    """
+    from tqdm.auto import tqdm
+
+    was_training = encoder.training
+    encoder.eval()
+    device = next(iter(encoder.parameters()), torch.empty(0)).device
+    videos = ds.select_columns(["video"])
+    chunks = []
+    progress = tqdm(
+        total=len(ds), desc="encoding video clips", unit="clip", disable=not show_progress
+    )
+    for start in range(0, len(ds), batch_size):
+        rows = videos[start : start + batch_size]["video"]
+        frames = [frames_fn(row, num_frames) for row in rows]
+        chunks.append(_encode_frames(encoder, frames, device))
+        progress.update(len(rows))
+    progress.close()
+    encoder.train(was_training)
+    return torch.cat(chunks).float().cpu()
+
+
+def _encode_frames(encoder, frames: list[torch.Tensor], device: torch.device) -> torch.Tensor:
+    # clips of one dataset share a size: one batch; otherwise one clip at a time
+    shapes = {tuple(f.shape) for f in frames}
+    groups = [torch.stack(frames)] if len(shapes) == 1 else [f[None] for f in frames]
+    outputs = [encoder(encoder.preprocess(group).to(device)) for group in groups]
+    return torch.cat(outputs)
 
 
 class ClipTensors(torch.utils.data.Dataset):
