@@ -68,7 +68,8 @@ class LearningSettings:
     guidance_scales: list[float] = field(default_factory=lambda: [1.0, 3.0])
     self_play_rounds: int = 2
     self_play_steps: int = 200
-    self_play_beta: float = 100.0
+    self_play_beta: float = 10.0
+    self_play_learning_rate: float = 5e-5
     adapt_clips: int = 20
     adapt_steps: int = 200
     threads: int = 2
@@ -379,7 +380,7 @@ def run(s: LearningSettings) -> dict:
     rounds: list[Path] = []
     if s.self_play_rounds:
         t0 = time.perf_counter()
-        sp_dir = s.out / "self_play"
+        sp_dir = s.out / f"self_play_beta{s.self_play_beta:g}_lr{s.self_play_learning_rate:g}"
         if not (sp_dir / "model_index.json").is_file():
             train(
                 training_config(
@@ -389,7 +390,7 @@ def run(s: LearningSettings) -> dict:
                     pretrained_pipeline=str(conditional),
                     max_train_steps=0,
                     self_play_rounds=s.self_play_rounds,
-                    self_play_learning_rate=1e-4,
+                    self_play_learning_rate=s.self_play_learning_rate,
                 )
             )
         rounds = [
@@ -564,6 +565,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small", action="store_true", help="test-sized run")
     parser.add_argument("--steps", type=int)
     parser.add_argument("--self-play-rounds", type=int)
+    parser.add_argument("--self-play-beta", type=float)
+    parser.add_argument("--self-play-learning-rate", type=float)
     parser.add_argument("--threads", type=int)
     args = parser.parse_args(argv)
     settings = (
@@ -571,7 +574,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.small
         else LearningSettings(out=args.out, seed=args.seed)
     )
-    for name in ("steps", "self_play_rounds", "threads"):
+    for name in (
+        "steps",
+        "self_play_rounds",
+        "self_play_beta",
+        "self_play_learning_rate",
+        "threads",
+    ):
         if getattr(args, name) is not None:
             setattr(settings, name, getattr(args, name))
     report = run(settings)
