@@ -65,7 +65,7 @@ class LearningSettings:
     patch_size: int = 20
     num_frames: int = 4
     inference_steps: int = 20
-    guidance_scales: list[float] = field(default_factory=lambda: [1.0, 3.0])
+    guidance_scales: list[float] = field(default_factory=lambda: [1.0, 3.0, 6.0])
     self_play_rounds: int = 2
     self_play_steps: int = 200
     self_play_beta: float = 10.0
