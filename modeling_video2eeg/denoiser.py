@@ -95,9 +95,12 @@ class TemporalConv(nn.Module):
         rows = flat.shape[1]
         out = torch.mm(flat.view(-1, features), self.weight[1]).view(steps, rows, -1)
         if steps > 1:
+            # autocast lowers torch.mm's precision but not the in-place addmm_: match out's dtype
+            # (no-op casts outside autocast)
+            flat, weight = flat.to(out.dtype), self.weight.to(out.dtype)
             # out[t] += x[t-1] @ W0 ; out[t] += x[t+1] @ W2 (views of contiguous time slabs)
-            out[1:].view(-1, out.shape[-1]).addmm_(flat[:-1].reshape(-1, features), self.weight[0])
-            out[:-1].view(-1, out.shape[-1]).addmm_(flat[1:].reshape(-1, features), self.weight[2])
+            out[1:].view(-1, out.shape[-1]).addmm_(flat[:-1].reshape(-1, features), weight[0])
+            out[:-1].view(-1, out.shape[-1]).addmm_(flat[1:].reshape(-1, features), weight[2])
         return out.view(steps, *rest, -1)
 
 

@@ -115,6 +115,20 @@ def _resolve_mixed_precision(requested: str) -> str:
     return requested
 
 
+def _allow_new_mixed_precision(mixed_precision: str) -> None:
+    """Let a later run in the same process (a notebook, a test session) pick another precision.
+
+    accelerate keeps one ``AcceleratorState`` per process and refuses a second ``Accelerator``
+    with a different ``mixed_precision``. Clearing that state (not the process group, which
+    lives in ``PartialState``) is what transformers' ``TrainingArguments._setup_devices`` does too.
+    """
+    from accelerate.state import AcceleratorState
+
+    state = AcceleratorState._shared_state
+    if state.get("_mixed_precision", mixed_precision) != mixed_precision:
+        AcceleratorState._reset_state(reset_partial_state=False)
+
+
 def _tensorboard_available() -> bool:
     return importlib.util.find_spec("tensorboard") is not None
 
@@ -154,9 +168,11 @@ class Video2EEGTrainer:
                 logger.warning(
                     "report_to='tensorboard' but tensorboard is not installed; not logging"
                 )
+        mixed_precision = _resolve_mixed_precision(config.mixed_precision)
+        _allow_new_mixed_precision(mixed_precision)
         self.accelerator = Accelerator(
             gradient_accumulation_steps=config.gradient_accumulation_steps,
-            mixed_precision=_resolve_mixed_precision(config.mixed_precision),
+            mixed_precision=mixed_precision,
             log_with=log_with,
             project_config=ProjectConfiguration(
                 project_dir=str(self.output_dir), logging_dir=str(self.output_dir / "logs")
