@@ -433,6 +433,9 @@ def run(s: LearningSettings) -> dict:
         name: distances(held.eeg, eeg, held.subjects, subjects)
         for name, (eeg, subjects) in baseline_sets.items()
     }
+    # not a baseline: the same training clips unscrambled, i.e. the real-vs-real floor that
+    # the surrogates (exact per-clip spectra) sit on
+    real_floor = distances(held.eeg, train_arrays.eeg[pick], held.subjects, picked_subjects)
     models = {"conditional": pipe}
     for k, path in enumerate(rounds, start=1):
         models[f"self_play_round_{k}"] = Video2EEGPipeline.from_pretrained(str(path))
@@ -490,6 +493,7 @@ def run(s: LearningSettings) -> dict:
         "models": reports,
         "unconditional": unconditional_report,
         "baselines": baselines,
+        "real_training_floor": real_floor,
         "adaptation": adaptation,
         "timings": timings,
     }
@@ -511,6 +515,16 @@ def summarise(report: dict) -> str:
             + "; ".join(
                 f"{name} log-PSD {b[scope]['log_psd_db']:.2f} dB, cov {b[scope]['covariance_riemann']:.2f}"
                 for name, b in base.items()
+            )
+        )
+    if "real_training_floor" in report:
+        floor = report["real_training_floor"]
+        lines.append(
+            "real training clips vs held-out (floor): "
+            + "; ".join(
+                f"{scope} log-PSD {floor[scope]['log_psd_db']:.2f} dB, "
+                f"cov {floor[scope]['covariance_riemann']:.2f}"
+                for scope in ("per_subject_mean", "pooled")
             )
         )
     for name, by_guidance in report["models"].items():
@@ -563,6 +577,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--small", action="store_true", help="test-sized run")
+    parser.add_argument("--subjects", type=int, dest="n_subjects", help="the last is held out")
+    parser.add_argument("--blocks", type=int, dest="n_blocks", help="the last is held out")
+    parser.add_argument("--concepts", type=int, dest="n_concepts")
     parser.add_argument("--steps", type=int)
     parser.add_argument("--self-play-rounds", type=int)
     parser.add_argument("--self-play-beta", type=float)
@@ -575,6 +592,9 @@ def main(argv: list[str] | None = None) -> int:
         else LearningSettings(out=args.out, seed=args.seed)
     )
     for name in (
+        "n_subjects",
+        "n_blocks",
+        "n_concepts",
         "steps",
         "self_play_rounds",
         "self_play_beta",
