@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from training.config import TrainingConfig
-    from training.data import VideoTokenCache, clip_frames
+    from training.data import clip_frames, encode_clips
     from training.trainer import Video2EEGTrainer, step_seed
 
     if args.threads:
@@ -116,11 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     data.wall, data.cpu = data.wall[1:], data.cpu[1:]  # the first includes iterator start-up
 
     rows = trainer.train_ds.select(range(BATCH))
-    cache = VideoTokenCache(args.workdir / "unused", batch_size=BATCH)
     encoder, num_frames = trainer.video_encoder, trainer.spgn.config.num_frames
     for _ in range(max(1, args.batches // 2)):
         with video:
-            cache.encode(rows, encoder, num_frames, show_progress=False)
+            encode_clips(rows, encoder, num_frames, BATCH, show_progress=False)
         videos = rows["video"]
         with decode:
             frames = torch.stack([clip_frames(v, num_frames) for v in videos])

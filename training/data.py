@@ -323,24 +323,13 @@ class VideoTokenCache:
             tokens = load_file(path)["tokens"]
             if tokens.shape[0] == len(ds):
                 return tokens
-        tokens = self.encode(ds, encoder, num_frames, show_progress, frames_fn)
+        tokens = encode_clips(ds, encoder, num_frames, self.batch_size, show_progress, frames_fn)
         _atomic_save_safetensors(
             {"tokens": tokens},
             path,
             metadata={"num_rows": str(len(ds)), "encoder": _encoder_signature(encoder)},
         )
         return tokens
-
-    def encode(
-        self,
-        ds,
-        encoder,
-        num_frames: int,
-        show_progress: bool = True,
-        frames_fn: Callable[[object, int], torch.Tensor] = clip_frames,
-    ) -> torch.Tensor:
-        """:func:`encode_clips` with this cache's batch size (no file involved)."""
-        return encode_clips(ds, encoder, num_frames, self.batch_size, show_progress, frames_fn)
 
 
 @torch.no_grad()
