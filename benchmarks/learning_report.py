@@ -7,10 +7,12 @@ subject's alpha peak frequency, video motion suppressing occipital alpha, emotio
 1. simulates a small SEED-DV tree (``--subjects`` subjects, the last one kept out of training
    for the adaptation check; ``--blocks`` blocks, the last one held out; ``--concepts``),
    aligns it into two datasets (training subjects / new subject);
-2. trains the conditional model, and an unconditional model of the same size (every condition
-   blanked) with the same steps and seed;
+2. trains the conditional model (``--video-dropout-prob`` of its clips also see the null video,
+   so that sampling can guide over the video), and an unconditional model of the same size
+   (every condition blanked) with the same steps and seed;
 3. runs ``--self-play-rounds`` SPIN-Diffusion rounds from the conditional model;
-4. generates EEG for every held-out clip of the training subjects with each model, and checks
+4. generates EEG for every held-out clip of the training subjects with each model, at every
+   pair of ``--guidance-scales`` (emotion) and ``--video-guidance-scales``, and checks
    (a) each subject's alpha peak within 0.5 Hz of the simulator's,
    (b) the motion -> occipital alpha slope: same sign as in the real held-out EEG and at least
        half its size,
@@ -64,9 +66,11 @@ class LearningSettings:
     block_out_channels: list[int] = field(default_factory=lambda: [32, 64])
     patch_size: int = 20
     num_frames: int = 4
-    inference_steps: int = 20
-    guidance_scales: list[float] = field(default_factory=lambda: [1.0, 3.0, 6.0])
-    self_play_rounds: int = 2
+    inference_steps: int = 50
+    guidance_scales: list[float] = field(default_factory=lambda: [1.0, 6.0])
+    video_dropout_prob: float = 0.1
+    video_guidance_scales: list[float] = field(default_factory=lambda: [1.0, 3.0, 6.0])
+    self_play_rounds: int = 1
     self_play_steps: int = 200
     self_play_beta: float = 10.0
     self_play_learning_rate: float = 5e-5
@@ -90,6 +94,7 @@ class LearningSettings:
             patch_size=20,
             inference_steps=10,
             guidance_scales=[1.0],
+            video_guidance_scales=[1.0],
             self_play_rounds=0,
             adapt_clips=20,
             adapt_steps=60,
@@ -199,6 +204,7 @@ def generate(
     held: HeldOut,
     s: LearningSettings,
     guidance_scale: float = 1.0,
+    video_guidance_scale: float = 1.0,
     unconditional: bool = False,
 ) -> np.ndarray:
     """EEG for every held-out clip's condition (or blank conditions), seeded per clip."""
@@ -220,6 +226,7 @@ def generate(
         emotions,
         num_inference_steps=s.inference_steps,
         guidance_scale=guidance_scale,
+        video_guidance_scale=video_guidance_scale,
         seed=s.seed + 12345,
     ).numpy()
 
@@ -352,25 +359,81 @@ def compare_with_baselines(ours: dict, baselines: dict) -> dict[str, dict[str, b
 
 
 # ---------------------------------------------------------------------------- main
-def run(s: LearningSettings) -> dict:
+def check_adaptation(
+    s: LearningSettings, data: dict, conditional: Path, encoder, cache: Path
+) -> dict:
+    """Adapt the conditional model to the held-out subject; its alpha peak before and after."""
+    from pipelines.pipeline_video2eeg import Video2EEGPipeline
+    from training.adapt import adapt_pipeline
+
+    new_dir = data["paths"]["new_subject"]
+    truth = data["ground_truth"]
+    new = data["new_subject"]
+    new_held = load_split_arrays(new_dir, "test", encoder, cache)
+    before_pipe = Video2EEGPipeline.from_pretrained(str(conditional))
+    before_pipe.set_progress_bar_config(disable=True)
+    before_pipe.spgn.add_subject(new)  # the mean-subject row adaptation starts from
+    adapted_dir = s.out / "adapted"
+    adapt_pipeline(
+        conditional,
+        str(new_dir),
+        adapted_dir,
+        subject=new,
+        num_clips=s.adapt_clips,
+        num_steps=s.adapt_steps,
+        seed=s.seed,
+    )
+    adapted_pipe = Video2EEGPipeline.from_pretrained(str(adapted_dir))
+    adapted_pipe.set_progress_bar_config(disable=True)
+    true_peak = truth["subjects"][str(new)]["alpha_peak_hz"]
+    peak_before = alpha_peaks(generate(before_pipe, new_held, s), new_held.subjects)[str(new)]
+    peak_after = alpha_peaks(generate(adapted_pipe, new_held, s), new_held.subjects)[str(new)]
+    adaptation = {
+        "subject": new,
+        "clips": s.adapt_clips,
+        "steps": s.adapt_steps,
+        "true_hz": true_peak,
+        "real_eeg_hz": alpha_peaks(new_held.eeg, new_held.subjects)[str(new)],
+        "before_hz": peak_before,
+        "after_hz": peak_after,
+        "error_before_hz": abs(peak_before - true_peak),
+        "error_after_hz": abs(peak_after - true_peak),
+        "pass": abs(peak_after - true_peak) <= ALPHA_TOLERANCE_HZ,
+    }
+    return adaptation
+
+
+def run(s: LearningSettings, adaptation_only: bool = False) -> dict:
+    """The whole report; ``adaptation_only`` redoes just the adaptation of an earlier report."""
     import torch
 
     from pipelines.pipeline_video2eeg import Video2EEGPipeline
-    from training.adapt import adapt_pipeline
     from training.trainer import train
 
     torch.set_num_threads(s.threads)
     s.out.mkdir(parents=True, exist_ok=True)
+    path = s.out / "learning_report.json"
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     data = build_datasets(s)
     timings["simulate_and_align_s"] = time.perf_counter() - t0
-    train_dir, new_dir = data["paths"]["train_subjects"], data["paths"]["new_subject"]
+    train_dir = data["paths"]["train_subjects"]
+    if adaptation_only:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        conditional = s.out / "conditional"
+        encoder = Video2EEGPipeline.from_pretrained(str(conditional)).video_encoder
+        t0 = time.perf_counter()
+        report["adaptation"] = check_adaptation(
+            s, data, conditional, encoder, s.out / "token_cache"
+        )
+        report["timings"]["adaptation_s"] = time.perf_counter() - t0
+        path.write_text(json.dumps(report, indent=2, default=float), encoding="utf-8")
+        return report
 
     t0 = time.perf_counter()
     conditional = s.out / "conditional"
     if not (conditional / "model_index.json").is_file():
-        train(training_config(s, train_dir, conditional))
+        train(training_config(s, train_dir, conditional, video_dropout_prob=s.video_dropout_prob))
     timings["train_conditional_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     unconditional = s.out / "unconditional"
@@ -443,47 +506,19 @@ def run(s: LearningSettings) -> dict:
     reports: dict[str, Any] = {}
     for name, model in models.items():
         reports[name] = {}
+        # guidance over the video only where the model learned the null video
+        video_scales = s.video_guidance_scales if model.spgn.config.video_dropout_prob else [1.0]
         for g in s.guidance_scales:
-            result = evaluate_generated(generate(model, held, s, g), held, train_arrays, truth)
-            result["beats_baselines"] = compare_with_baselines(result["distances"], baselines)
-            reports[name][f"guidance_{g:g}"] = result
+            for g_video in video_scales:
+                eeg = generate(model, held, s, g, g_video)
+                result = evaluate_generated(eeg, held, train_arrays, truth)
+                result["beats_baselines"] = compare_with_baselines(result["distances"], baselines)
+                reports[name][f"guidance_{g:g}_video_{g_video:g}"] = result
     unconditional_report = evaluate_generated(uncond_eeg, held, train_arrays, truth)
     timings["generate_and_evaluate_s"] = time.perf_counter() - t0
 
-    # ---- adaptation to the held-out subject
     t0 = time.perf_counter()
-    new = data["new_subject"]
-    new_held = load_split_arrays(new_dir, "test", encoder, cache)
-    before_pipe = Video2EEGPipeline.from_pretrained(str(conditional))
-    before_pipe.set_progress_bar_config(disable=True)
-    before_pipe.spgn.add_subject(new)  # the mean-subject row adaptation starts from
-    adapted_dir = s.out / "adapted"
-    adapt_pipeline(
-        conditional,
-        str(new_dir),
-        adapted_dir,
-        subject=new,
-        num_clips=s.adapt_clips,
-        num_steps=s.adapt_steps,
-        seed=s.seed,
-    )
-    adapted_pipe = Video2EEGPipeline.from_pretrained(str(adapted_dir))
-    adapted_pipe.set_progress_bar_config(disable=True)
-    true_peak = truth["subjects"][str(new)]["alpha_peak_hz"]
-    peak_before = alpha_peaks(generate(before_pipe, new_held, s), new_held.subjects)[str(new)]
-    peak_after = alpha_peaks(generate(adapted_pipe, new_held, s), new_held.subjects)[str(new)]
-    adaptation = {
-        "subject": new,
-        "clips": s.adapt_clips,
-        "steps": s.adapt_steps,
-        "true_hz": true_peak,
-        "real_eeg_hz": alpha_peaks(new_held.eeg, new_held.subjects)[str(new)],
-        "before_hz": peak_before,
-        "after_hz": peak_after,
-        "error_before_hz": abs(peak_before - true_peak),
-        "error_after_hz": abs(peak_after - true_peak),
-        "pass": abs(peak_after - true_peak) <= ALPHA_TOLERANCE_HZ,
-    }
+    adaptation = check_adaptation(s, data, conditional, encoder, cache)
     timings["adaptation_s"] = time.perf_counter() - t0
 
     report = {
@@ -497,7 +532,6 @@ def run(s: LearningSettings) -> dict:
         "adaptation": adaptation,
         "timings": timings,
     }
-    path = s.out / "learning_report.json"
     path.write_text(json.dumps(report, indent=2, default=float), encoding="utf-8")
     return report
 
@@ -572,11 +606,18 @@ def summarise(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _floats(text: str) -> list[float]:
+    return [float(v) for v in text.split(",")]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--small", action="store_true", help="test-sized run")
+    parser.add_argument(
+        "--adaptation-only", action="store_true", help="redo only the adaptation of --out's report"
+    )
     parser.add_argument("--subjects", type=int, dest="n_subjects", help="the last is held out")
     parser.add_argument("--blocks", type=int, dest="n_blocks", help="the last is held out")
     parser.add_argument("--concepts", type=int, dest="n_concepts")
@@ -585,6 +626,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--self-play-beta", type=float)
     parser.add_argument("--self-play-learning-rate", type=float)
     parser.add_argument("--threads", type=int)
+    parser.add_argument("--inference-steps", type=int)
+    parser.add_argument("--video-dropout-prob", type=float)
+    parser.add_argument("--guidance-scales", type=_floats, help="emotion, e.g. 1,6")
+    parser.add_argument("--video-guidance-scales", type=_floats, help="video, e.g. 1,3,6")
     args = parser.parse_args(argv)
     settings = (
         LearningSettings.small(args.out, args.seed)
@@ -600,10 +645,14 @@ def main(argv: list[str] | None = None) -> int:
         "self_play_beta",
         "self_play_learning_rate",
         "threads",
+        "inference_steps",
+        "video_dropout_prob",
+        "guidance_scales",
+        "video_guidance_scales",
     ):
         if getattr(args, name) is not None:
             setattr(settings, name, getattr(args, name))
-    report = run(settings)
+    report = run(settings, adaptation_only=args.adaptation_only)
     print(summarise(report))
     print(f"report: {settings.out / 'learning_report.json'}")
     return 0

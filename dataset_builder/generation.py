@@ -58,8 +58,9 @@ class GenerationSettings:
         External subject ids known to the pipeline (``spgn.config.subject_ids``).
     emotions : tuple of str
         Emotion names from ``spgn.config.emotion_labels``.
-    num_inference_steps, guidance_scale
-        Sampler settings passed to the pipeline.
+    num_inference_steps, guidance_scale, video_guidance_scale
+        Sampler settings passed to the pipeline (``video_guidance_scale > 1`` needs a model
+        trained with video dropout).
     seed : int
         Base seed; row seeds derive from it and the row key.
     batch_size : int
@@ -72,6 +73,7 @@ class GenerationSettings:
     emotions: tuple[str, ...]
     num_inference_steps: int = 25
     guidance_scale: float = 1.0
+    video_guidance_scale: float = 1.0
     seed: int = 0
     batch_size: int = 64
     rows_per_shard: int = 256
@@ -164,6 +166,7 @@ def generated_features(emotion_labels: Sequence[str], n_chans: int, n_times: int
             "scheduler": Value("string"),
             "num_inference_steps": Value("int32"),
             "guidance_scale": Value("float32"),
+            "video_guidance_scale": Value("float32"),
         }
     )
 
@@ -315,6 +318,7 @@ def generate_shard(
             emotion=[r.emotion for r in batch],
             num_inference_steps=settings.num_inference_steps,
             guidance_scale=settings.guidance_scale,
+            video_guidance_scale=settings.video_guidance_scale,
             generator=[torch.Generator("cpu").manual_seed(r.seed) for r in batch],
             output_type="np",
         )
@@ -406,6 +410,7 @@ def generate_dataset(
         "scheduler": scheduler,
         "num_inference_steps": settings.num_inference_steps,
         "guidance_scale": settings.guidance_scale,
+        "video_guidance_scale": settings.video_guidance_scale,
     }
     pipeline.set_progress_bar_config(disable=True)
     result = GenerationResult(out_dir=out, num_rows=plan.num_rows, num_shards=plan.num_shards)

@@ -77,6 +77,10 @@ class Video2EEGConfig(PreTrainedConfig):
         Per-channel statistics (µV) that map EEG to the normalised space the denoiser works
         in: ``x_norm = (x - eeg_mean[:, None]) / eeg_std[:, None]``. Default 0 and 1 (training
         sets them from the data).
+    video_dropout_prob : float
+        Probability with which training replaced a clip's video tokens by the null video
+        (all-zero tokens), recorded by the trainer. Greater than 0 means the model has learned
+        the null video, which guidance over the video (``video_guidance_scale``) needs.
     """
 
     model_type = "video2eeg_spgn"
@@ -100,6 +104,7 @@ class Video2EEGConfig(PreTrainedConfig):
     initializer_range: float = 0.02
     eeg_mean: list[float] | None = None
     eeg_std: list[float] | None = None
+    video_dropout_prob: float | int = 0.0
 
     def __post_init__(self, **kwargs):
         # Lists are stored (not tuples) so that to_dict() -> JSON -> from_dict() is the identity.
@@ -114,6 +119,7 @@ class Video2EEGConfig(PreTrainedConfig):
         self.emotion_labels = [str(e) for e in self.emotion_labels]
         self.sfreq = float(self.sfreq)
         self.hemispheric_weight = float(self.hemispheric_weight)
+        self.video_dropout_prob = float(self.video_dropout_prob)
         if self.eeg_mean is None:
             self.eeg_mean = [0.0] * self.n_chans
         if self.eeg_std is None:
@@ -180,6 +186,8 @@ class Video2EEGConfig(PreTrainedConfig):
             raise ValueError(f"eeg_std must be > 0 for every channel, got min {min(self.eeg_std)}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not 0 <= self.video_dropout_prob < 1:
+            raise ValueError(f"video_dropout_prob must be in [0, 1), got {self.video_dropout_prob}")
 
     @property
     def num_subjects(self) -> int:

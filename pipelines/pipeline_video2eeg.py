@@ -5,7 +5,8 @@ Data path of one call::
     video file / decoded frames ──► 2 s windows on the video's own timestamps (video_io)
         ──► num_frames sampled frames per window ──► video_encoder ──► video tokens
     (or precomputed video tokens) ──► SPGN(tokens, subject, emotion) ──► node conditioning
-        ──► denoiser + scheduler loop (classifier-free guidance over the emotion)
+        ──► denoiser + scheduler loop (classifier-free guidance over the emotion and,
+            for models trained with video dropout, over the video)
         ──► normalised EEG ──► µV with the SPGN config's eeg_mean / eeg_std
         ──► clips (n_windows, n_chans, n_times) or one continuous recording per video
 
@@ -186,6 +187,14 @@ class Video2EEGPipeline(DiffusionPipeline):
         return self._do_cfg
 
     @property
+    def video_guidance_scale(self) -> float:
+        return self._video_guidance_scale
+
+    @property
+    def do_video_guidance(self) -> bool:
+        return self._do_video_guidance
+
+    @property
     def num_timesteps(self) -> int:
         return self._num_timesteps
 
@@ -201,6 +210,7 @@ class Video2EEGPipeline(DiffusionPipeline):
         subject: int | Sequence[int] | None,
         num_inference_steps: int,
         guidance_scale: float,
+        video_guidance_scale: float,
         output_type: str,
         overlap: int,
         window_batch_size: int,
@@ -227,6 +237,16 @@ class Video2EEGPipeline(DiffusionPipeline):
         if not np.isfinite(guidance_scale) or guidance_scale < 0:
             raise ValueError(
                 f"`guidance_scale` must be a finite number >= 0, got {guidance_scale!r}"
+            )
+        if not np.isfinite(video_guidance_scale) or video_guidance_scale < 0:
+            raise ValueError(
+                f"`video_guidance_scale` must be a finite number >= 0, got {video_guidance_scale!r}"
+            )
+        if video_guidance_scale > 1.0 and not self.spgn.config.video_dropout_prob > 0:
+            raise ValueError(
+                f"`video_guidance_scale={video_guidance_scale:g}` needs a model trained to also "
+                "generate without a video, but spgn.config.video_dropout_prob is 0; train with "
+                "`video_dropout_prob` > 0 (e.g. 0.1) or leave video_guidance_scale at 1"
             )
         if output_type not in OUTPUT_TYPES:
             raise ValueError(
@@ -512,6 +532,7 @@ class Video2EEGPipeline(DiffusionPipeline):
         fps: float | Sequence[float] | None = None,
         num_inference_steps: int = 25,
         guidance_scale: float = 1.0,
+        video_guidance_scale: float = 1.0,
         generator: torch.Generator | list[torch.Generator] | None = None,
         latents: torch.Tensor | None = None,
         continuous: bool | None = None,
@@ -547,6 +568,13 @@ class Video2EEGPipeline(DiffusionPipeline):
             Classifier-free guidance over the emotion: ``1`` (default) is plain conditional
             sampling with one denoiser pass per step; ``> 1`` pushes away from the
             emotion-free (null class) prediction, computing both in one batched pass.
+        video_guidance_scale : float
+            Classifier-free guidance over the video: ``> 1`` pushes away from the prediction
+            for the null video (zero tokens, same subject and emotion), strengthening how the
+            EEG follows the stimulus. Needs a model trained with ``video_dropout_prob > 0``.
+            With both scales the guided prediction is
+            ``ε_c + (g - 1)(ε_c - ε_no_emotion) + (g_v - 1)(ε_c - ε_no_video)``; each scale
+            above 1 adds one prediction to the batched pass.
         generator : torch.Generator or list of torch.Generator, optional
             One generator, or one per input. With one per input, input ``i`` gives the same
             EEG whatever the batch around it (for stochastic schedulers such as DDPM this holds
@@ -589,6 +617,7 @@ class Video2EEGPipeline(DiffusionPipeline):
             subject,
             num_inference_steps,
             guidance_scale,
+            video_guidance_scale,
             output_type,
             overlap,
             window_batch_size,
@@ -614,6 +643,8 @@ class Video2EEGPipeline(DiffusionPipeline):
 
         self._guidance_scale = float(guidance_scale)
         self._do_cfg = guidance_scale > 1.0 and emotion is not None
+        self._video_guidance_scale = float(video_guidance_scale)
+        self._do_video_guidance = video_guidance_scale > 1.0
         self._interrupt = False
         device = self._execution_device
         dtype = self.denoiser.dtype
@@ -626,10 +657,27 @@ class Video2EEGPipeline(DiffusionPipeline):
         node_conditioning, cond_tokens = self.encode_conditions(
             tokens, window_subjects, emotion_ids[window_input], window_batch_size
         )
+        # Each guidance adds a branch to the batched forward: (scale, node conditioning, tokens).
+        branches = []
         if self._do_cfg:
             null_ids = torch.full_like(window_subjects, self.spgn.config.null_emotion_id)
-            null_conditioning, null_tokens = self.encode_conditions(
-                tokens, window_subjects, null_ids, window_batch_size
+            branches.append(
+                (
+                    self._guidance_scale,
+                    *self.encode_conditions(tokens, window_subjects, null_ids, window_batch_size),
+                )
+            )
+        if self._do_video_guidance:
+            branches.append(
+                (
+                    self._video_guidance_scale,
+                    *self.encode_conditions(
+                        torch.zeros_like(tokens),  # the null video
+                        window_subjects,
+                        emotion_ids[window_input],
+                        window_batch_size,
+                    ),
+                )
             )
 
         # MultiDiffusion: every window adds its weighted prediction to its slice of the canvas;
@@ -670,11 +718,11 @@ class Video2EEGPipeline(DiffusionPipeline):
                     )
                     index = torch.tensor(chunk, device=node_conditioning.device)
                     conditioning, video_cond = node_conditioning[index], cond_tokens[index]
-                    if self._do_cfg:
-                        # One batched forward for both: [unconditional, conditional].
-                        sample = torch.cat([sample, sample])
-                        conditioning = torch.cat([null_conditioning[index], conditioning])
-                        video_cond = torch.cat([null_tokens[index], video_cond])
+                    if branches:
+                        # One batched forward: [conditional, then one per guidance branch].
+                        sample = sample.repeat(1 + len(branches), 1, 1)
+                        conditioning = torch.cat([conditioning] + [b[1][index] for b in branches])
+                        video_cond = torch.cat([video_cond] + [b[2][index] for b in branches])
                     prediction = self.denoiser(
                         sample=sample,
                         timestep=t.expand(sample.shape[0]),
@@ -682,9 +730,11 @@ class Video2EEGPipeline(DiffusionPipeline):
                         video_tokens=video_cond,
                         return_dict=False,
                     )[0]
-                    if self._do_cfg:
-                        uncond, cond = prediction.chunk(2)
-                        prediction = uncond + self._guidance_scale * (cond - uncond)
+                    if branches:
+                        cond, *nulls = prediction.chunk(1 + len(branches))
+                        prediction = cond
+                        for (scale, _, _), null in zip(branches, nulls, strict=True):
+                            prediction = prediction + (scale - 1.0) * (cond - null)
                     for k, window_prediction in zip(chunk, prediction, strict=True):
                         span = slice(offsets[k], offsets[k] + window)
                         fused[windows[k].video_index, :, span] += weights * window_prediction

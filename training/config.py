@@ -97,6 +97,10 @@ class TrainingConfig:
         The DDPM training schedule (diffusers ``DDPMScheduler``).
     cond_dropout_prob : float
         Probability of replacing the emotion by the null class (classifier-free guidance).
+    video_dropout_prob : float, optional
+        Probability of replacing a clip's video tokens by the null video (zeros), so that the
+        pipeline can guide over the video (``video_guidance_scale``). Recorded in the SPGN
+        config. Default: the ``pretrained_pipeline``'s recorded value, else 0 (off).
     learning_rate, adam_beta1, adam_beta2, adam_weight_decay, adam_epsilon, max_grad_norm
     lr_scheduler, lr_warmup_steps
         Any ``diffusers.optimization.get_scheduler`` name and its warm-up.
@@ -172,6 +176,7 @@ class TrainingConfig:
     num_train_timesteps: int = 1000
     beta_schedule: str = "squaredcos_cap_v2"
     cond_dropout_prob: float = 0.1
+    video_dropout_prob: float | None = None
     # optimiser
     learning_rate: float = 1e-3
     adam_beta1: float = 0.9
@@ -244,6 +249,10 @@ class TrainingConfig:
             problems.append(f"max_train_steps must be >= 0 or None, got {self.max_train_steps}")
         if not 0.0 <= self.cond_dropout_prob < 1.0:
             problems.append(f"cond_dropout_prob must be in [0, 1), got {self.cond_dropout_prob}")
+        if self.video_dropout_prob is not None and not 0.0 <= self.video_dropout_prob < 1.0:
+            problems.append(
+                f"video_dropout_prob must be in [0, 1) or None, got {self.video_dropout_prob}"
+            )
         if not 0.0 <= self.ema_decay < 1.0:
             problems.append(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         for name in ("learning_rate", "self_play_learning_rate", "self_play_beta"):

@@ -1,4 +1,4 @@
-"""The DDPM training objective (ε- or v-prediction) with classifier-free emotion dropout.
+"""The DDPM training objective (ε- or v-prediction) with classifier-free condition dropout.
 
 The forward process and the targets are diffusers' (``DDPMScheduler.add_noise``, and
 ``modeling_video2eeg.diffusion_target``: ε, or ``get_velocity`` for v); this module only
@@ -69,6 +69,19 @@ def drop_emotion(
     return torch.where(keep, emotion_ids, torch.full_like(emotion_ids, null_emotion_id))
 
 
+def drop_video(video_tokens: torch.Tensor, prob: float, generator: torch.Generator) -> torch.Tensor:
+    """Replace each clip's tokens ``(batch, num_frames, token_dim)`` by the null video (zeros)
+    with probability ``prob``.
+
+    Guidance over the video needs the model to also learn EEG without a video. Like
+    :func:`drop_emotion` the draw happens whatever ``prob``; callers make it after the noise
+    draw, so that ``prob == 0`` trains exactly as before the option existed.
+    """
+    drop = torch.rand(video_tokens.shape[0], generator=generator, device=generator.device) < prob
+    drop = drop.to(video_tokens.device)[:, None, None]
+    return torch.where(drop, torch.zeros_like(video_tokens), video_tokens)
+
+
 def per_sample_denoising_error(
     model: ModelFn,
     scheduler: DDPMScheduler,
@@ -112,8 +125,9 @@ def diffusion_loss(
     generator: torch.Generator,
     null_emotion_id: int,
     cond_dropout_prob: float = 0.0,
+    video_dropout_prob: float = 0.0,
 ) -> torch.Tensor:
-    """The DDPM loss on a batch with classifier-free emotion dropout.
+    """The DDPM loss on a batch with classifier-free emotion (and optionally video) dropout.
 
     Returns
     -------
@@ -122,6 +136,7 @@ def diffusion_loss(
     """
     emotion_ids = drop_emotion(emotion_ids, null_emotion_id, cond_dropout_prob, generator)
     draw = draw_noise(clean, scheduler.config.num_train_timesteps, generator)
+    video_tokens = drop_video(video_tokens, video_dropout_prob, generator)
     errors = per_sample_denoising_error(
         model, scheduler, clean, draw, video_tokens, subject_index, emotion_ids
     )

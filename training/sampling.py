@@ -28,6 +28,7 @@ def generate_eeg(
     *,
     num_inference_steps: int = 10,
     guidance_scale: float = 1.0,
+    video_guidance_scale: float = 1.0,
     batch_size: int = 64,
     seed: int = 0,
     show_progress: bool = False,
@@ -44,7 +45,7 @@ def generate_eeg(
         ``n`` external subject ids.
     emotions : sequence of str or int
         ``n`` emotion names or ids (the null class allowed).
-    num_inference_steps, guidance_scale : int, float
+    num_inference_steps, guidance_scale, video_guidance_scale : int, float, float
         Passed to the pipeline.
     batch_size : int
         Rows per pipeline call.
@@ -75,6 +76,7 @@ def generate_eeg(
             emotion=list(emotions[start:stop]),
             num_inference_steps=num_inference_steps,
             guidance_scale=guidance_scale,
+            video_guidance_scale=video_guidance_scale,
             generator=generators,
             output_type="pt",
         )

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from diffusers import DDPMScheduler
 
-from training.diffusion_loss import NoiseDraw, draw_noise, per_sample_denoising_error
+from training.diffusion_loss import NoiseDraw, draw_noise, drop_video, per_sample_denoising_error
 
 
 @dataclass
@@ -118,6 +118,7 @@ def self_play_loss(
     generator: torch.Generator,
     beta: float,
     sft_weight: float = 0.0,
+    video_dropout_prob: float = 0.0,
 ) -> SelfPlayLoss:
     """Self-play loss for a batch of (real, opponent-generated) pairs under one condition each.
 
@@ -137,6 +138,9 @@ def self_play_loss(
         Source of the noise and timesteps.
     beta, sft_weight : float
         See :func:`spin_diffusion_loss`; ``sft_weight`` adds the supervised error on real EEG.
+    video_dropout_prob : float
+        Probability of giving a pair the null video (keeps a video-guided model's null branch
+        trained through the rounds).
     """
     if real.shape != generated.shape:
         raise ValueError(
@@ -145,6 +149,7 @@ def self_play_loss(
         )
     batch = real.shape[0]
     draw = draw_noise(real, scheduler.config.num_train_timesteps, generator)
+    video_tokens = drop_video(video_tokens, video_dropout_prob, generator)
     paired = NoiseDraw(noise=draw.noise.repeat(2, 1, 1), timesteps=draw.timesteps.repeat(2))
     clean = torch.cat([real, generated])
     condition = (video_tokens.repeat(2, 1, 1), subject_index.repeat(2), emotion_ids.repeat(2))
@@ -281,6 +286,7 @@ def run_self_play_round(trainer, round_index: int) -> dict:
                     generator,
                     beta=config.self_play_beta,
                     sft_weight=config.self_play_sft_weight,
+                    video_dropout_prob=trainer.spgn.config.video_dropout_prob,
                 )
                 accelerator.backward(out.loss)
                 accelerator.clip_grad_norm_(trainer.model.parameters(), config.max_grad_norm)

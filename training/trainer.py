@@ -330,6 +330,9 @@ class Video2EEGTrainer:
         set_seed(config.seed)  # identical initial weights on every rank
         self._load_data()
         self._build_components()
+        if config.video_dropout_prob is not None:
+            # saved with the model: the pipeline allows video guidance only if this is > 0
+            self.spgn.config.video_dropout_prob = float(config.video_dropout_prob)
         self.video_encoder.requires_grad_(False)
         self.video_encoder.eval()
         self._prepare_tokens()
@@ -520,6 +523,7 @@ class Video2EEGTrainer:
                     generator,
                     null_emotion_id=self.spgn.config.null_emotion_id,
                     cond_dropout_prob=config.cond_dropout_prob,
+                    video_dropout_prob=self.spgn.config.video_dropout_prob,
                 )
                 accelerator.backward(loss)
                 if accelerator.sync_gradients:

@@ -55,7 +55,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", type=Path, required=True, help="Output dataset folder.")
     parser.add_argument("--num-inference-steps", type=int, default=25)
-    parser.add_argument("--guidance-scale", type=float, default=1.0)
+    parser.add_argument(
+        "--guidance-scale", type=float, default=1.0, help="Guidance over the emotion (1: off)."
+    )
+    parser.add_argument(
+        "--video-guidance-scale",
+        type=float,
+        default=1.0,
+        help="Guidance over the video (1: off; needs a model trained with video_dropout_prob).",
+    )
     parser.add_argument("--seed", type=int, default=0, help="Base seed (row seeds derive from it).")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--rows-per-shard", type=int, default=256)
@@ -117,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
         emotions=args.emotions or tuple(config.emotion_labels),
         num_inference_steps=args.num_inference_steps,
         guidance_scale=args.guidance_scale,
+        video_guidance_scale=args.video_guidance_scale,
         seed=args.seed,
         batch_size=args.batch_size,
         rows_per_shard=args.rows_per_shard,

@@ -13,6 +13,7 @@ from training.diffusion_loss import (
     diffusion_loss,
     draw_noise,
     drop_emotion,
+    drop_video,
     per_sample_denoising_error,
 )
 from training.self_play import self_play_loss, spin_diffusion_loss
@@ -109,6 +110,39 @@ def test_diffusion_loss_uses_the_null_class_for_dropped_rows():
     assert loss.ndim == 0 and loss.item() > 0
     values = set(seen[0].tolist())
     assert values == {1, 7}
+
+
+def test_video_dropout_zeroes_whole_clips_at_the_rate():
+    tokens = torch.rand(4000, 3, 5) + 0.1  # no token is zero by chance
+    dropped = drop_video(tokens, prob=0.3, generator=torch.Generator().manual_seed(0))
+    blank = (dropped == 0).flatten(1).all(dim=1)
+    # a clip is either untouched or entirely the null video
+    assert torch.equal(dropped[~blank], tokens[~blank])
+    assert abs(blank.float().mean().item() - 0.3) < 0.03
+    assert torch.equal(drop_video(tokens, 0.0, torch.Generator().manual_seed(0)), tokens)
+
+
+def test_video_dropout_off_keeps_the_noise_draws_of_training_without_it():
+    """prob 0 must train exactly as before the option: the dropout draw follows the noise."""
+    seen = {}
+
+    def model(noisy, timesteps, video_tokens, subject_index, emotion_ids):
+        seen.setdefault("calls", []).append((noisy.clone(), timesteps.clone(), video_tokens))
+        return torch.zeros_like(noisy)
+
+    scheduler = _scheduler()
+    clean, tokens = torch.randn(64, 2, 4), torch.rand(64, 1, 3) + 0.1
+    ids = torch.zeros(64, dtype=torch.long)
+    for prob in (0.0, 0.5):
+        diffusion_loss(
+            model, scheduler, clean, tokens, ids, ids, torch.Generator().manual_seed(0),
+            null_emotion_id=1, cond_dropout_prob=0.1, video_dropout_prob=prob,
+        )  # fmt: skip
+    (noisy_off, t_off, tokens_off), (noisy_on, t_on, tokens_on) = seen["calls"]
+    assert torch.equal(noisy_off, noisy_on) and torch.equal(t_off, t_on)
+    assert torch.equal(tokens_off, tokens)
+    blank = (tokens_on == 0).flatten(1).all(dim=1)
+    assert 0 < blank.sum() < 64
 
 
 def test_spin_loss_values():
