@@ -528,8 +528,8 @@ def run(s: LearningSettings, adaptation_only: bool = False) -> dict:
     # the surrogates (exact per-clip spectra) sit on
     real_floor = distances(held.eeg, train_arrays.eeg[pick], held.subjects, picked_subjects)
     models = {"conditional": pipe}
-    for k, path in enumerate(rounds, start=1):
-        models[f"self_play_round_{k}"] = Video2EEGPipeline.from_pretrained(str(path))
+    for k, round_dir in enumerate(rounds, start=1):
+        models[f"self_play_round_{k}"] = Video2EEGPipeline.from_pretrained(str(round_dir))
         models[f"self_play_round_{k}"].set_progress_bar_config(disable=True)
     reports: dict[str, Any] = {}
     for name, model in models.items():
