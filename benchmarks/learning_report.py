@@ -115,7 +115,8 @@ def build_datasets(s: LearningSettings) -> dict[str, Any]:
     layout = SEEDDVLayout(
         n_subjects=s.n_subjects, second_sessions=(), n_blocks=s.n_blocks, n_concepts=s.n_concepts
     )
-    tree = s.out / "seed_dv"
+    # one tree per layout: the simulator refuses to extend a tree made with other settings
+    tree = s.out / f"seed_dv_{s.n_subjects}x{s.n_blocks}x{s.n_concepts}"
     simulate_seed_dv(tree, seed=s.seed, layout=layout, progress=False)
     splits = {"train": tuple(range(1, s.n_blocks)), "test": (s.n_blocks,)}
     # a subject's simulated EEG depends only on (seed, subject): more new subjects leave the
