@@ -115,8 +115,10 @@ def build_datasets(s: LearningSettings) -> dict[str, Any]:
     layout = SEEDDVLayout(
         n_subjects=s.n_subjects, second_sessions=(), n_blocks=s.n_blocks, n_concepts=s.n_concepts
     )
-    # one tree per layout: the simulator refuses to extend a tree made with other settings
-    tree = s.out / f"seed_dv_{s.n_subjects}x{s.n_blocks}x{s.n_concepts}"
+    # one folder per layout: the simulator and the aligner refuse to extend what they wrote
+    # with other settings (e.g. a later --adaptation-only with more --new-subjects)
+    data_dir = s.out / f"data_{s.n_subjects}x{s.n_blocks}x{s.n_concepts}"
+    tree = data_dir / "seed_dv"
     simulate_seed_dv(tree, seed=s.seed, layout=layout, progress=False)
     splits = {"train": tuple(range(1, s.n_blocks)), "test": (s.n_blocks,)}
     # a subject's simulated EEG depends only on (seed, subject): more new subjects leave the
@@ -126,7 +128,7 @@ def build_datasets(s: LearningSettings) -> dict[str, Any]:
     new = tuple(range(first_new, s.n_subjects + 1))
     paths = {}
     for name, subjects in (("train_subjects", trained), ("new_subject", new)):
-        paths[name] = s.out / f"dataset_{name}"
+        paths[name] = data_dir / f"dataset_{name}"
         write_aligned_dataset(
             tree,
             paths[name],
