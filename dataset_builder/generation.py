@@ -221,8 +221,10 @@ class GenerationResult:
 
 
 def check_settings(pipeline, settings: GenerationSettings) -> None:
-    """Refuse subjects/emotions the pipeline does not know, before anything is written."""
+    """Refuse subjects/emotions the pipeline does not know and guidance it cannot do, before
+    anything is written."""
     config = pipeline.spgn.config
+    pipeline.check_guidance_scales(settings.guidance_scale, settings.video_guidance_scale)
     unknown_subjects = [s for s in settings.subjects if s not in list(config.subject_ids)]
     if unknown_subjects:
         raise ValueError(

@@ -234,20 +234,7 @@ class Video2EEGPipeline(DiffusionPipeline):
             raise ValueError(
                 f"`num_inference_steps` must be an integer >= 1, got {num_inference_steps!r}"
             )
-        if not np.isfinite(guidance_scale) or guidance_scale < 0:
-            raise ValueError(
-                f"`guidance_scale` must be a finite number >= 0, got {guidance_scale!r}"
-            )
-        if not np.isfinite(video_guidance_scale) or video_guidance_scale < 0:
-            raise ValueError(
-                f"`video_guidance_scale` must be a finite number >= 0, got {video_guidance_scale!r}"
-            )
-        if video_guidance_scale > 1.0 and not self.spgn.config.video_dropout_prob > 0:
-            raise ValueError(
-                f"`video_guidance_scale={video_guidance_scale:g}` needs a model trained to also "
-                "generate without a video, but spgn.config.video_dropout_prob is 0; train with "
-                "`video_dropout_prob` > 0 (e.g. 0.1) or leave video_guidance_scale at 1"
-            )
+        self.check_guidance_scales(guidance_scale, video_guidance_scale)
         if output_type not in OUTPUT_TYPES:
             raise ValueError(
                 f"`output_type` must be one of {list(OUTPUT_TYPES)}, got {output_type!r}"
@@ -289,6 +276,24 @@ class Video2EEGPipeline(DiffusionPipeline):
             raise ValueError(
                 f"scheduler.config.prediction_type is {scheduler_type!r} but the denoiser predicts "
                 f"{denoiser_type!r}; build the scheduler with prediction_type={denoiser_type!r}"
+            )
+
+    def check_guidance_scales(self, guidance_scale: float, video_guidance_scale: float) -> None:
+        """Refuse scales that are not finite numbers >= 0, and guidance over the video for a
+        model that never learned the null video (``spgn.config.video_dropout_prob == 0``)."""
+        if not np.isfinite(guidance_scale) or guidance_scale < 0:
+            raise ValueError(
+                f"`guidance_scale` must be a finite number >= 0, got {guidance_scale!r}"
+            )
+        if not np.isfinite(video_guidance_scale) or video_guidance_scale < 0:
+            raise ValueError(
+                f"`video_guidance_scale` must be a finite number >= 0, got {video_guidance_scale!r}"
+            )
+        if video_guidance_scale > 1.0 and not self.spgn.config.video_dropout_prob > 0:
+            raise ValueError(
+                f"`video_guidance_scale={video_guidance_scale:g}` needs a model trained to also "
+                "generate without a video, but spgn.config.video_dropout_prob is 0; train with "
+                "`video_dropout_prob` > 0 (e.g. 0.1) or leave video_guidance_scale at 1"
             )
 
     def _items(self, video: Any, video_tokens: Any, fps: Any) -> list[_Item]:

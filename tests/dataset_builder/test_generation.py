@@ -251,9 +251,12 @@ def test_two_processes_killed_mid_run_then_resumed(reference, pipeline_dir, vide
 
 def test_unknown_subject_or_emotion_is_refused_before_writing(tiny_pipeline, videos_dir, tmp_path):
     stimuli = VideoFolderStimuli(videos_dir)
+    known = {"subjects": (1,), "emotions": ("negative",)}
     for settings, needle in (
         (GenerationSettings(subjects=(99,), emotions=("negative",)), "unknown subjects \\[99\\]"),
         (GenerationSettings(subjects=(1,), emotions=("bored",)), "unknown emotions \\['bored'\\]"),
+        # the tiny pipeline was never trained with video dropout
+        (GenerationSettings(**known, video_guidance_scale=3.0), "video_dropout_prob"),
     ):
         with pytest.raises(ValueError, match=needle):
             generate_dataset(
