@@ -79,6 +79,8 @@ class LearningSettings:
     n_new_subjects: int = 1
     adapt_clips: int = 20
     adapt_steps: int = 200
+    adapt_spectral_weight: float = 5.0  # the library default (adaptation.DEFAULT_SPECTRAL_WEIGHT)
+    adapt_spectral_sampling_steps: int = 6
     threads: int = 2
 
     @classmethod
@@ -101,6 +103,7 @@ class LearningSettings:
             self_play_rounds=0,
             adapt_clips=20,
             adapt_steps=60,
+            adapt_spectral_sampling_steps=2,
             threads=1,
         )
 
@@ -407,6 +410,8 @@ def check_adaptation(
             num_clips=s.adapt_clips,
             num_steps=s.adapt_steps,
             seed=s.seed,
+            spectral_weight=s.adapt_spectral_weight,
+            spectral_sampling_steps=s.adapt_spectral_sampling_steps,
         )
         adapted_pipe = Video2EEGPipeline.from_pretrained(str(adapted_dir))
         adapted_pipe.set_progress_bar_config(disable=True)
@@ -425,6 +430,8 @@ def check_adaptation(
     return {
         "clips": s.adapt_clips,
         "steps": s.adapt_steps,
+        "spectral_weight": s.adapt_spectral_weight,
+        "spectral_sampling_steps": s.adapt_spectral_sampling_steps,
         "subjects": per_subject,
         "n_pass": sum(v["pass"] for v in per_subject.values()),
         "n_pass_before": sum(
@@ -666,6 +673,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int)
     parser.add_argument("--inference-steps", type=int)
     parser.add_argument("--video-dropout-prob", type=float)
+    parser.add_argument(
+        "--adapt-spectral-weight", type=float, help="spectral-fingerprint term (0: noise loss only)"
+    )
     parser.add_argument("--guidance-scales", type=_floats, help="emotion, e.g. 1,6")
     parser.add_argument("--video-guidance-scales", type=_floats, help="video, e.g. 1,3,6")
     args = parser.parse_args(argv)
@@ -688,6 +698,7 @@ def main(argv: list[str] | None = None) -> int:
         "video_dropout_prob",
         "guidance_scales",
         "video_guidance_scales",
+        "adapt_spectral_weight",
     ):
         if getattr(args, name) is not None:
             setattr(settings, name, getattr(args, name))

@@ -6,16 +6,32 @@ new subject's clips (EEG plus the video tokens of what they watched), we append 
 the subject embedding (:meth:`SPGNModel.add_subject`, initialised at the mean subject) and
 minimise the usual DDPM noise-prediction loss with respect to that row only. All other
 parameters of the SPGN and the denoiser keep their exact values.
+
+The noise-prediction loss is a likelihood: it ranks candidate rows mostly by what carries the
+most power (overall amplitude, the 1/f slope), so a row can explain a person's clips well and
+still put their alpha rhythm at the wrong frequency. ``spectral_weight > 0`` adds a
+spectral-fingerprint term: EEG is *sampled* from the new row with a few differentiable
+DPM-Solver++ steps, and the shape of the log power spectrum of those samples (per channel,
+Welch, 1-s Hann segments) is pulled towards that of the person's real clips, after each
+channel's level and 1/f slope are projected out of the difference: the term compares the
+periodic part of the spectrum (the alpha peak first of all, the classic individual EEG
+fingerprint), the noise loss keeps fitting level and slope.
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from diffusers import SchedulerMixin
+from diffusers import DPMSolverMultistepScheduler, SchedulerMixin
 
 from .denoiser import EEGDenoiser, diffusion_target
-from .modeling_spgn import SPGNModel
+from .modeling_spgn import SPGNModel, SPGNOutput
+
+# Chosen on the learning report's models: with 7 trained subjects, 5 brought a new subject from
+# 0.52 Hz to 0.11 Hz off (1: 0.01 Hz); with 3 trained subjects, 5-20 all beat 1 (see
+# benchmarks/LEARNING_RESULTS.md). 6 sampler steps keep one fit step about 0.5 s on one CPU core.
+DEFAULT_SPECTRAL_WEIGHT = 5.0
+DEFAULT_SPECTRAL_SAMPLING_STEPS = 6
 
 
 def adapt_new_subject(
@@ -30,6 +46,10 @@ def adapt_new_subject(
     lr: float = 1e-2,
     batch_size: int | None = 16,
     generator: torch.Generator | None = None,
+    spectral_weight: float = DEFAULT_SPECTRAL_WEIGHT,
+    spectral_batch_size: int = 8,
+    spectral_sampling_steps: int = DEFAULT_SPECTRAL_SAMPLING_STEPS,
+    spectral_band: tuple[float, float] = (1.0, 45.0),
 ) -> int:
     r"""Add ``new_subject_id`` to ``spgn`` and fit only its embedding row on the given clips.
 
@@ -59,6 +79,17 @@ def adapt_new_subject(
         Clips per step, drawn with ``generator``; ``None`` uses all clips every step.
     generator : torch.Generator, optional
         Seeds clip sampling, timesteps and noise (same generator state -> same result).
+    spectral_weight : float
+        Weight of the spectral-fingerprint term (0 turns it off: pure noise-prediction fit).
+        The term is the mean squared difference of natural-log power spectra after projecting
+        out each channel's level and 1/f slope, so a weight of 1 puts a 1-neper (4.3 dB) error
+        in the periodic part on the scale of the normalised noise-prediction loss.
+    spectral_batch_size : int
+        Clips sampled per step for the term (conditions drawn from the given clips).
+    spectral_sampling_steps : int
+        DPM-Solver++ steps of the differentiable sampler (back-propagated through).
+    spectral_band : (float, float)
+        Frequency range in Hz ``[low, high)`` the spectra are compared over.
 
     Returns
     -------
@@ -118,6 +149,12 @@ def adapt_new_subject(
         raise ValueError(f"num_steps must be >= 1 and lr > 0, got {num_steps} and {lr}")
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be >= 1 or None, got {batch_size}")
+    if spectral_weight < 0 or spectral_batch_size < 1 or spectral_sampling_steps < 1:
+        raise ValueError(
+            "spectral_weight must be >= 0 and spectral_batch_size, spectral_sampling_steps >= 1, "
+            f"got {spectral_weight}, {spectral_batch_size}, {spectral_sampling_steps}"
+        )
+    band = spectral_band_mask(config.n_times, config.sfreq, spectral_band)
 
     row = spgn.add_subject(new_subject_id)
     weight = spgn.subject_embedding.weight
@@ -140,6 +177,12 @@ def adapt_new_subject(
     hook = weight.register_hook(lambda grad: grad * row_mask)
     optimizer = torch.optim.Adam([weight], lr=lr)
     subject_rows = torch.full((n_clips,), row, dtype=torch.long, device=device)
+    if spectral_weight > 0:
+        target_log_psd = log_power_spectrum(x0, config.sfreq)[..., band]
+        aperiodic_projection = _aperiodic_projection(
+            spectral_frequencies(config.n_times, config.sfreq)[band]
+        ).to(device=device, dtype=weight.dtype)
+        sampler = DPMSolverMultistepScheduler.from_config(scheduler.config)
     try:
         for _ in range(num_steps):
             if batch_size is None or batch_size >= n_clips:
@@ -157,6 +200,24 @@ def adapt_new_subject(
                 noisy, timesteps, cond.node_conditioning, cond.video_tokens
             ).sample
             loss = F.mse_loss(prediction, diffusion_target(scheduler, clean, noise, timesteps))
+            if spectral_weight > 0:
+                index = torch.randint(0, n_clips, (spectral_batch_size,), generator=generator)
+                index = index.to(device)
+                samples = _sample_with_grad(
+                    denoiser,
+                    sampler,
+                    spectral_sampling_steps,
+                    spgn(tokens[index], subject_rows[index], emotion_ids[index]),
+                    config.n_times,
+                    generator,
+                )
+                difference = log_power_spectrum(samples, config.sfreq)[..., band] - target_log_psd
+                # Periodic part only: each channel's level and 1/f slope (a line in log-log)
+                # are projected out. A few-step sampler under-powers its samples by a broadband
+                # factor, and with few training subjects the slope is entangled with the other
+                # traits of the row that has it; the noise loss fits level and slope.
+                difference = difference - difference @ aperiodic_projection
+                loss = loss + spectral_weight * difference.square().mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -169,4 +230,93 @@ def adapt_new_subject(
     return row
 
 
-__all__ = ["adapt_new_subject"]
+def spectral_frequencies(n_times: int, sfreq: float, nperseg: int | None = None) -> torch.Tensor:
+    """Frequencies in Hz of :func:`log_power_spectrum`'s bins (float64)."""
+    nperseg = min(round(sfreq) if nperseg is None else nperseg, n_times)
+    return torch.fft.rfftfreq(nperseg, d=1.0 / sfreq, dtype=torch.float64)
+
+
+def spectral_band_mask(
+    n_times: int, sfreq: float, band: tuple[float, float], nperseg: int | None = None
+) -> torch.Tensor:
+    """Boolean mask over :func:`log_power_spectrum`'s frequency bins inside ``[low, high)`` Hz."""
+    freqs = spectral_frequencies(n_times, sfreq, nperseg)
+    mask = (freqs >= band[0]) & (freqs < band[1])
+    if band[0] <= 0 and mask.any():
+        raise ValueError(f"spectral_band {band} Hz must start above 0 Hz (log frequency)")
+    if not mask.any():
+        raise ValueError(f"spectral_band {band} Hz holds no frequency bin at this resolution")
+    return mask
+
+
+def _aperiodic_projection(freqs: torch.Tensor) -> torch.Tensor:
+    """``(n_freqs, n_freqs)`` projector onto ``span{1, log f}``: ``d @ P`` is the least-squares
+    level + 1/f-slope fit of each row of ``d`` (log power against log frequency)."""
+    design = torch.stack([torch.ones_like(freqs), freqs.log()], dim=1)
+    return design @ torch.linalg.pinv(design)
+
+
+def log_power_spectrum(
+    eeg: torch.Tensor, sfreq: float, nperseg: int | None = None, floor: float = 1e-8
+) -> torch.Tensor:
+    r"""Natural log of the clip-mean Welch power spectrum per channel, differentiable.
+
+    The torch twin of the evaluation suite's Welch estimate (Hann window, ``nperseg``
+    samples, default 1 s, 50 % overlap) so that gradients flow; the power is averaged over
+    segments *and clips* before the log (the log of a set's spectrum, not a mean of logs).
+
+    Parameters
+    ----------
+    eeg : torch.Tensor
+        ``(n_clips, n_chans, n_times)``.
+    sfreq : float
+        Sampling frequency in Hz.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n_chans, nperseg // 2 + 1)``; bin ``k`` is at ``k * sfreq / nperseg`` Hz.
+    """
+    n_times = eeg.shape[-1]
+    nperseg = min(round(sfreq) if nperseg is None else nperseg, n_times)
+    hop = max(nperseg // 2, 1)
+    segments = eeg.unfold(-1, nperseg, hop)  # (clips, chans, segments, nperseg)
+    segments = segments - segments.mean(dim=-1, keepdim=True)  # Welch's constant detrend
+    # periodic Hann, as scipy.signal.get_window('hann') gives welch
+    window = torch.hann_window(nperseg, periodic=True, dtype=eeg.dtype, device=eeg.device)
+    power = torch.fft.rfft(segments * window, dim=-1).abs().square()
+    return torch.log(power.mean(dim=(0, 2)) + floor)
+
+
+def _sample_with_grad(
+    denoiser: EEGDenoiser,
+    sampler: DPMSolverMultistepScheduler,
+    num_steps: int,
+    cond: SPGNOutput,
+    n_times: int,
+    generator: torch.Generator | None,
+) -> torch.Tensor:
+    """A few DPM-Solver++ steps from noise under ``cond``, autograd on: normalised EEG
+    ``(batch, n_chans, n_times)``."""
+    node_conditioning = cond.node_conditioning
+    batch, n_chans = node_conditioning.shape[:2]
+    device = node_conditioning.device
+    latents = torch.randn(
+        (batch, n_chans, n_times), generator=generator, dtype=node_conditioning.dtype
+    ).to(device)
+    latents = latents * sampler.init_noise_sigma
+    sampler.set_timesteps(num_steps, device=device)
+    for t in sampler.timesteps:
+        model_input = sampler.scale_model_input(latents, t)
+        timesteps = t.expand(batch).to(device)
+        output = denoiser(model_input, timesteps, node_conditioning, cond.video_tokens).sample
+        latents = sampler.step(output, t, latents, return_dict=False)[0]
+    return latents
+
+
+__all__ = [
+    "DEFAULT_SPECTRAL_SAMPLING_STEPS",
+    "DEFAULT_SPECTRAL_WEIGHT",
+    "adapt_new_subject",
+    "log_power_spectrum",
+]

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from modeling_video2eeg.adaptation import DEFAULT_SPECTRAL_SAMPLING_STEPS, DEFAULT_SPECTRAL_WEIGHT
 from training.data import emotion_names_per_row, encode_clips, load_split, validate_dataset
 
 logger = logging.getLogger(__name__)
@@ -88,6 +89,8 @@ def adapt_pipeline(
     batch_size: int | None = 16,
     seed: int = 0,
     revision: str | None = None,
+    spectral_weight: float = DEFAULT_SPECTRAL_WEIGHT,
+    spectral_sampling_steps: int = DEFAULT_SPECTRAL_SAMPLING_STEPS,
 ) -> AdaptResult:
     """Fit a new subject's embedding from a few clips and save the adapted pipeline.
 
@@ -110,6 +113,8 @@ def adapt_pipeline(
         Clips to fit on (the first ones of that subject, dataset order).
     num_steps, lr, batch_size : int, float, int
         Passed to ``adapt_new_subject``.
+    spectral_weight, spectral_sampling_steps : float, int
+        The spectral-fingerprint term of ``adapt_new_subject`` (0 turns it off).
     seed : int
         Seeds the fit (clip sampling, noise, timesteps).
 
@@ -167,6 +172,8 @@ def adapt_pipeline(
         lr=lr,
         batch_size=batch_size,
         generator=torch.Generator().manual_seed(seed),
+        spectral_weight=spectral_weight,
+        spectral_sampling_steps=spectral_sampling_steps,
     )
     output_dir = Path(output_dir)
     staging = output_dir.with_name(f".{output_dir.name}.saving")

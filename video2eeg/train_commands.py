@@ -39,6 +39,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     adapt.add_argument("--lr", type=float, default=1e-2)
     adapt.add_argument("--batch-size", type=int, default=16)
     adapt.add_argument("--seed", type=int, default=0)
+    adapt.add_argument(
+        "--spectral-weight",
+        type=float,
+        default=None,
+        help="Weight of the spectral-fingerprint term (0: noise-prediction loss only; "
+        "default: the library's).",
+    )
+    adapt.add_argument(
+        "--spectral-sampling-steps",
+        type=int,
+        default=None,
+        help="Differentiable sampler steps for that term (default: the library's).",
+    )
     adapt.set_defaults(func=run_adapt)
 
 
@@ -61,6 +74,14 @@ def run_train(args: argparse.Namespace) -> int:
 def run_adapt(args: argparse.Namespace) -> int:
     from training.adapt import adapt_pipeline
 
+    spectral = {
+        name: value
+        for name, value in (
+            ("spectral_weight", args.spectral_weight),
+            ("spectral_sampling_steps", args.spectral_sampling_steps),
+        )
+        if value is not None
+    }
     try:
         result = adapt_pipeline(
             args.pipeline,
@@ -74,6 +95,7 @@ def run_adapt(args: argparse.Namespace) -> int:
             lr=args.lr,
             batch_size=args.batch_size,
             seed=args.seed,
+            **spectral,
         )
     except (ValueError, FileNotFoundError) as err:
         print(f"video2eeg adapt: error: {err}", file=sys.stderr)

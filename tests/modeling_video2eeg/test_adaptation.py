@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from diffusers import DDPMScheduler
 
 from modeling_video2eeg import adapt_new_subject
+from modeling_video2eeg.adaptation import log_power_spectrum
 from modeling_video2eeg.denoiser import diffusion_target
 from tests.fixtures.models import build_tiny_config, build_tiny_denoiser, build_tiny_spgn
 
@@ -66,6 +67,7 @@ def test_only_the_new_row_changes_and_the_loss_drops():
     row = adapt_new_subject(
         spgn, denoiser, scheduler, eeg, tokens, emotions, new_subject_id=99,
         num_steps=10, lr=1.0, batch_size=None, generator=torch.Generator().manual_seed(0),
+        spectral_weight=0.0,  # the noise loss alone, so that its drop is what is measured
     )  # fmt: skip
 
     assert row == 3
@@ -136,3 +138,124 @@ def test_bad_arguments_raise_before_touching_the_model(change, fragment):
         adapt_new_subject(**kwargs)
     assert fragment in str(info.value)
     assert spgn.config.subject_ids == [1, 2, 3]
+
+
+# ---------------------------------------------------------------- spectral-fingerprint term
+def test_log_power_spectrum_is_the_log_of_the_set_mean_welch_psd():
+    from scipy.signal import welch
+
+    eeg = torch.randn(3, 5, 400, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    ours = log_power_spectrum(eeg, 200.0)
+    _, psd = welch(eeg.numpy(), fs=200.0, nperseg=200, noverlap=100, axis=-1)
+    reference = torch.from_numpy(psd.mean(axis=0)).log()
+    assert ours.shape == (5, 101)
+    # scipy's density scaling is one constant for the interior bins (DC and Nyquist are not
+    # doubled); the shape of the spectrum, which is what the term compares, must agree.
+    offset = ours[:, 1:-1] - reference[:, 1:-1]
+    torch.testing.assert_close(offset, torch.full_like(offset, offset[0, 0].item()))
+
+
+def test_the_term_ignores_level_and_slope_but_sees_a_shifted_alpha_peak():
+    from modeling_video2eeg.adaptation import (
+        _aperiodic_projection,
+        spectral_band_mask,
+        spectral_frequencies,
+    )
+
+    freqs = spectral_frequencies(400, 200.0)[spectral_band_mask(400, 200.0, (1.0, 45.0))]
+    projection = _aperiodic_projection(freqs)
+
+    def periodic(difference: torch.Tensor) -> torch.Tensor:
+        return difference - difference @ projection
+
+    aperiodic = 2.5 - 1.3 * freqs.log()  # another level and 1/f exponent
+    assert periodic(aperiodic).abs().max() < 1e-10
+
+    def alpha(peak_hz: float) -> torch.Tensor:
+        return torch.exp(-0.5 * ((freqs - peak_hz) / 1.0) ** 2)
+
+    shift = alpha(9.0) - alpha(10.0)  # the alpha peak 1 Hz lower
+    kept = periodic(shift).square().sum() / shift.square().sum()
+    assert kept > 0.9, kept
+
+
+def test_spectral_term_changes_only_the_new_row():
+    spgn, denoiser = _models()
+    before = {k: v.clone() for k, v in spgn.state_dict().items()}
+    denoiser_before = {k: v.clone() for k, v in denoiser.state_dict().items()}
+    eeg, tokens, emotions = _clips()
+    row = adapt_new_subject(
+        spgn, denoiser, DDPMScheduler(num_train_timesteps=100), eeg, tokens, emotions,
+        new_subject_id=99, num_steps=2, lr=0.5, spectral_weight=1.0, spectral_batch_size=2,
+        spectral_sampling_steps=2, generator=torch.Generator().manual_seed(0),
+    )  # fmt: skip
+    weight = spgn.subject_embedding.weight
+    assert torch.equal(weight[:row], before["subject_embedding.weight"])
+    for name, tensor in spgn.state_dict().items():
+        if name != "subject_embedding.weight":
+            assert torch.equal(tensor, before[name]), name
+    for name, tensor in denoiser.state_dict().items():
+        assert torch.equal(tensor, denoiser_before[name]), name
+    assert all(p.grad is None for p in denoiser.parameters())
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"spectral_weight": -1.0}, "spectral_weight must be >= 0"),
+        ({"spectral_weight": 1.0, "spectral_sampling_steps": 0}, "got 1.0, 8, 0"),
+        ({"spectral_weight": 1.0, "spectral_band": (120.0, 130.0)}, "holds no frequency bin"),
+        ({"spectral_band": (0.0, 45.0)}, "must start above 0 Hz"),
+    ],
+)
+def test_bad_spectral_arguments_raise_before_touching_the_model(change, fragment):
+    spgn, denoiser = _models()
+    eeg, tokens, emotions = _clips()
+    with pytest.raises(ValueError, match="spectral") as info:
+        adapt_new_subject(
+            spgn, denoiser, DDPMScheduler(num_train_timesteps=100), eeg, tokens, emotions,
+            new_subject_id=50, **change,
+        )  # fmt: skip
+    assert fragment in str(info.value)
+    assert spgn.config.subject_ids == [1, 2, 3]
+
+
+def test_spectral_term_differentiates_through_the_sampler():
+    """The term's gradient reaches the subject row through every sampler step: autograd
+    agrees with central finite differences (float64), so the fit is steered by what the
+    model generates from the row."""
+    from diffusers import DPMSolverMultistepScheduler
+    from torch.func import functional_call
+
+    from modeling_video2eeg.adaptation import _sample_with_grad
+
+    spgn, denoiser = _models()
+    spgn, denoiser = spgn.double().requires_grad_(False), denoiser.double().requires_grad_(False)
+    eeg, tokens, emotions = _clips()
+    tokens = tokens[:2].double()
+    target = log_power_spectrum(spgn.normalize_eeg(eeg.double()), 200.0)[:, 1:45]
+    sampler = DPMSolverMultistepScheduler.from_config(DDPMScheduler(num_train_timesteps=100).config)
+    base = spgn.subject_embedding.weight.detach()
+    direction = torch.randn(base.shape[1], generator=torch.Generator().manual_seed(5)).double()
+
+    def term(step: torch.Tensor) -> torch.Tensor:
+        weight = base.clone()
+        weight[0] = base[0] + step * direction
+        cond = functional_call(
+            spgn, {"subject_embedding.weight": weight},
+            (tokens, torch.zeros(2, dtype=torch.long), emotions[:2]),
+        )  # fmt: skip
+        samples = _sample_with_grad(
+            denoiser, sampler, 3, cond, 400, torch.Generator().manual_seed(0)
+        )
+        difference = log_power_spectrum(samples, 200.0)[:, 1:45] - target
+        return (difference - difference.mean(dim=-1, keepdim=True)).square().mean()
+
+    step = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    (gradient,) = torch.autograd.grad(term(step), step)
+    # the DPM-Solver++ step computes in float32 whatever the input dtype, hence a wide step
+    eps = 3e-2
+    with torch.no_grad():
+        plus, minus = term(torch.tensor(eps).double()), term(torch.tensor(-eps).double())
+    assert gradient.item() != 0.0
+    assert gradient.item() == pytest.approx(((plus - minus) / (2 * eps)).item(), rel=5e-3)

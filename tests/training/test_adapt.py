@@ -55,3 +55,23 @@ def test_adapt_refuses_a_known_subject_and_too_few_clips(
     assert main([*common, "--subject", "2", "--new-subject-id", "9", "--num-clips", "5000"]) == 2
     assert "fewer than num_clips=5000" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_adapt_cli_passes_the_spectral_options_and_otherwise_keeps_the_library_defaults(
+    monkeypatch, tmp_path
+):
+    import training.adapt
+    from video2eeg.cli import main
+
+    calls = []
+
+    def record(*args, **kwargs):
+        calls.append(kwargs)
+        return training.adapt.AdaptResult(tmp_path, 9, 3, 20, 2)
+
+    monkeypatch.setattr(training.adapt, "adapt_pipeline", record)
+    common = ["adapt", "--pipeline", "p", "--subject-data", "d", "--out", str(tmp_path)]
+    assert main(common) == 0
+    assert main([*common, "--spectral-weight", "0", "--spectral-sampling-steps", "3"]) == 0
+    assert "spectral_weight" not in calls[0] and "spectral_sampling_steps" not in calls[0]
+    assert calls[1]["spectral_weight"] == 0.0 and calls[1]["spectral_sampling_steps"] == 3
