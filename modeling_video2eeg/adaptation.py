@@ -27,9 +27,9 @@ from diffusers import DPMSolverMultistepScheduler, SchedulerMixin
 from .denoiser import EEGDenoiser, diffusion_target
 from .modeling_spgn import SPGNModel, SPGNOutput
 
-# Chosen on the learning report's models: with 7 trained subjects, 5 brought a new subject from
-# 0.52 Hz to 0.11 Hz off (1: 0.01 Hz); with 3 trained subjects, 5-20 all beat 1 (see
-# benchmarks/LEARNING_RESULTS.md). 6 sampler steps keep one fit step about 0.5 s on one CPU core.
+# Chosen on the learning report's models (benchmarks/LEARNING_RESULTS.md): weights 1, 5, 10 and 20
+# were tried; 5 and above beat 1 where the training subjects are few, and 10-20 gained nothing
+# over 5. Six sampler steps keep one fit step near 0.5 s on one CPU core (the model of the report).
 DEFAULT_SPECTRAL_WEIGHT = 5.0
 DEFAULT_SPECTRAL_SAMPLING_STEPS = 6
 
