@@ -211,13 +211,10 @@ def adapt_new_subject(
                     config.n_times,
                     generator,
                 )
-                difference = log_power_spectrum(samples, config.sfreq)[..., band] - target_log_psd
-                # Periodic part only: each channel's level and 1/f slope (a line in log-log)
-                # are projected out. A few-step sampler under-powers its samples by a broadband
-                # factor, and with few training subjects the slope is entangled with the other
-                # traits of the row that has it; the noise loss fits level and slope.
-                difference = difference - difference @ aperiodic_projection
-                loss = loss + spectral_weight * difference.square().mean()
+                generated_log_psd = log_power_spectrum(samples, config.sfreq)[..., band]
+                loss = loss + spectral_weight * periodic_mismatch(
+                    generated_log_psd, target_log_psd, aperiodic_projection
+                )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -230,9 +227,14 @@ def adapt_new_subject(
     return row
 
 
+def _segment_length(n_times: int, sfreq: float, nperseg: int | None) -> int:
+    """Welch segment length: ``nperseg`` or 1 s, at most the clip (as the evaluation suite)."""
+    return min(round(sfreq) if nperseg is None else nperseg, n_times)
+
+
 def spectral_frequencies(n_times: int, sfreq: float, nperseg: int | None = None) -> torch.Tensor:
     """Frequencies in Hz of :func:`log_power_spectrum`'s bins (float64)."""
-    nperseg = min(round(sfreq) if nperseg is None else nperseg, n_times)
+    nperseg = _segment_length(n_times, sfreq, nperseg)
     return torch.fft.rfftfreq(nperseg, d=1.0 / sfreq, dtype=torch.float64)
 
 
@@ -247,6 +249,22 @@ def spectral_band_mask(
     if not mask.any():
         raise ValueError(f"spectral_band {band} Hz holds no frequency bin at this resolution")
     return mask
+
+
+def periodic_mismatch(
+    generated_log_psd: torch.Tensor,
+    target_log_psd: torch.Tensor,
+    aperiodic_projection: torch.Tensor,
+) -> torch.Tensor:
+    """The spectral-fingerprint term: mean squared log-spectrum difference ``(n_chans, n_freqs)``
+    after each channel's level and 1/f slope (a line in log-log) are projected out.
+
+    Why only the periodic part: a few-step sampler under-powers its samples by a broadband
+    factor, and with few training subjects the slope comes bundled with the other traits of
+    the row that has it; the noise loss fits level and slope.
+    """
+    difference = generated_log_psd - target_log_psd
+    return (difference - difference @ aperiodic_projection).square().mean()
 
 
 def _aperiodic_projection(freqs: torch.Tensor) -> torch.Tensor:
@@ -277,8 +295,7 @@ def log_power_spectrum(
     torch.Tensor
         ``(n_chans, nperseg // 2 + 1)``; bin ``k`` is at ``k * sfreq / nperseg`` Hz.
     """
-    n_times = eeg.shape[-1]
-    nperseg = min(round(sfreq) if nperseg is None else nperseg, n_times)
+    nperseg = _segment_length(eeg.shape[-1], sfreq, nperseg)
     hop = max(nperseg // 2, 1)
     segments = eeg.unfold(-1, nperseg, hop)  # (clips, chans, segments, nperseg)
     segments = segments - segments.mean(dim=-1, keepdim=True)  # Welch's constant detrend
@@ -319,4 +336,5 @@ __all__ = [
     "DEFAULT_SPECTRAL_WEIGHT",
     "adapt_new_subject",
     "log_power_spectrum",
+    "periodic_mismatch",
 ]

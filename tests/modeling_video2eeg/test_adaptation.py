@@ -158,6 +158,7 @@ def test_log_power_spectrum_is_the_log_of_the_set_mean_welch_psd():
 def test_the_term_ignores_level_and_slope_but_sees_a_shifted_alpha_peak():
     from modeling_video2eeg.adaptation import (
         _aperiodic_projection,
+        periodic_mismatch,
         spectral_band_mask,
         spectral_frequencies,
     )
@@ -165,18 +166,15 @@ def test_the_term_ignores_level_and_slope_but_sees_a_shifted_alpha_peak():
     freqs = spectral_frequencies(400, 200.0)[spectral_band_mask(400, 200.0, (1.0, 45.0))]
     projection = _aperiodic_projection(freqs)
 
-    def periodic(difference: torch.Tensor) -> torch.Tensor:
-        return difference - difference @ projection
-
-    aperiodic = 2.5 - 1.3 * freqs.log()  # another level and 1/f exponent
-    assert periodic(aperiodic).abs().max() < 1e-10
-
     def alpha(peak_hz: float) -> torch.Tensor:
         return torch.exp(-0.5 * ((freqs - peak_hz) / 1.0) ** 2)
 
-    shift = alpha(9.0) - alpha(10.0)  # the alpha peak 1 Hz lower
-    kept = periodic(shift).square().sum() / shift.square().sum()
-    assert kept > 0.9, kept
+    target = alpha(10.0) - 1.0 * freqs.log()
+    other_level_and_slope = alpha(10.0) + 2.5 - 2.3 * freqs.log()
+    assert periodic_mismatch(other_level_and_slope, target, projection) < 1e-20
+    shifted = alpha(9.0) - 1.0 * freqs.log()  # the alpha peak 1 Hz lower
+    raw = (shifted - target).square().mean()
+    assert periodic_mismatch(shifted, target, projection) > 0.9 * raw
 
 
 def test_spectral_term_changes_only_the_new_row():
@@ -227,8 +225,14 @@ def test_spectral_term_differentiates_through_the_sampler():
     from diffusers import DPMSolverMultistepScheduler
     from torch.func import functional_call
 
-    from modeling_video2eeg.adaptation import _sample_with_grad
+    from modeling_video2eeg.adaptation import (
+        _aperiodic_projection,
+        _sample_with_grad,
+        periodic_mismatch,
+        spectral_frequencies,
+    )
 
+    projection = _aperiodic_projection(spectral_frequencies(400, 200.0)[1:45])
     spgn, denoiser = _models()
     spgn, denoiser = spgn.double().requires_grad_(False), denoiser.double().requires_grad_(False)
     eeg, tokens, emotions = _clips()
@@ -248,8 +252,7 @@ def test_spectral_term_differentiates_through_the_sampler():
         samples = _sample_with_grad(
             denoiser, sampler, 3, cond, 400, torch.Generator().manual_seed(0)
         )
-        difference = log_power_spectrum(samples, 200.0)[:, 1:45] - target
-        return (difference - difference.mean(dim=-1, keepdim=True)).square().mean()
+        return periodic_mismatch(log_power_spectrum(samples, 200.0)[:, 1:45], target, projection)
 
     step = torch.zeros((), dtype=torch.float64, requires_grad=True)
     (gradient,) = torch.autograd.grad(term(step), step)
